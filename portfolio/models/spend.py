@@ -1,0 +1,232 @@
+"""Spend: FOCUS deliveries as they were ingested, the stored rows, and rollups for reading."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from finops_exec.exact import ExactDecimalField
+from scopes.models import TechnologyCategory
+
+
+class Delivery(models.Model):
+    """One ingest run of a delivery: a set of FOCUS files loaded together, or not at all.
+
+    The row is the job's record: the UI and the API read status, progress, totals and warnings
+    from here, never from Celery's result store.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        LOADED = "loaded", "Loaded"
+        REJECTED = "rejected", "Rejected"
+        FAILED = "failed", "Failed"
+
+    class Source(models.TextChoices):
+        COMMAND = "command", "Command line"
+        UPLOAD = "upload", "Upload"
+        DEMO = "demo", "Demo data"
+        SCHEDULE = "schedule", "Schedule"
+
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
+    source = models.CharField(max_length=12, choices=Source.choices, default=Source.COMMAND)
+    files = models.JSONField(
+        default=list, help_text="Each file's name, stored path, size, SHA-256 and detected format."
+    )
+    content_sha256 = models.CharField(
+        max_length=64, blank=True, db_index=True,
+        help_text="Hash over the files' contents; the same delivery loaded again is a no-op.",
+    )
+    duplicate_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replays"
+    )
+    focus_version = models.CharField(max_length=20, blank=True)
+    rows_expected = models.PositiveBigIntegerField(null=True, blank=True)
+    rows_done = models.PositiveBigIntegerField(default=0)
+    rows_read = models.PositiveBigIntegerField(default=0)
+    rows_loaded = models.PositiveBigIntegerField(default=0)
+    rows_rejected = models.PositiveBigIntegerField(default=0)
+    totals = models.JSONField(default=dict, help_text="Per billing currency, the four cost sums.")
+    warnings = models.JSONField(default=list)
+    errors = models.JSONField(default=list)
+    error_message = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="deliveries",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "deliveries"
+
+    def __str__(self) -> str:
+        return f"Delivery {self.pk} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in {self.Status.LOADED, self.Status.REJECTED, self.Status.FAILED}
+
+
+class BillingSlice(models.Model):
+    """The rows of one billing account and billing period that one delivery brought.
+
+    A provider re-exports a period as it fills up, so a newer delivery of the same account and
+    period supersedes the older slice: its rows stay stored for history but leave every total.
+    """
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="slices")
+    billing_account_id = models.CharField(max_length=200)
+    billing_period_start = models.DateTimeField()
+    billing_period_end = models.DateTimeField()
+    row_count = models.PositiveBigIntegerField(default=0)
+    is_current = models.BooleanField(default=True)
+    superseded_by = models.ForeignKey(
+        Delivery, null=True, blank=True, on_delete=models.SET_NULL, related_name="superseded_slices"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["billing_account_id", "billing_period_start", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["billing_account_id", "billing_period_start"],
+                condition=models.Q(is_current=True),
+                name="one_current_slice_per_account_period",
+            ),
+            models.UniqueConstraint(
+                fields=["delivery", "billing_account_id", "billing_period_start"],
+                name="slice_unique_in_delivery",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.billing_account_id} {self.billing_period_start:%Y-%m}"
+
+
+class SpendRow(models.Model):
+    """One FOCUS cost-and-usage row, stored faithfully with exact amounts.
+
+    The FOCUS columns that reports filter and group on have their own columns (snake_case FOCUS
+    names); every other column of the file, custom ``x_`` columns included, is kept in ``extras``.
+    """
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="rows")
+    billing_slice = models.ForeignKey(BillingSlice, on_delete=models.CASCADE, related_name="rows")
+    source_file = models.PositiveSmallIntegerField(default=0, help_text="Index in delivery.files.")
+    source_row = models.PositiveBigIntegerField(help_text="1-based data row number in its file.")
+    technology_category = models.ForeignKey(
+        TechnologyCategory, on_delete=models.PROTECT, related_name="spend_rows"
+    )
+    charge_month = models.DateField(help_text="First day of the month of ChargePeriodStart (UTC).")
+
+    billing_account_id = models.CharField(max_length=200)
+    billing_account_name = models.CharField(max_length=300, null=True, blank=True)
+    billing_account_type = models.CharField(max_length=100, null=True, blank=True)
+    sub_account_id = models.CharField(max_length=300, null=True, blank=True)
+    sub_account_name = models.CharField(max_length=300, null=True, blank=True)
+    sub_account_type = models.CharField(max_length=100, null=True, blank=True)
+    billing_currency = models.CharField(max_length=3)
+    billing_period_start = models.DateTimeField()
+    billing_period_end = models.DateTimeField()
+    charge_period_start = models.DateTimeField()
+    charge_period_end = models.DateTimeField()
+
+    charge_category = models.CharField(max_length=20)
+    charge_class = models.CharField(max_length=20, null=True, blank=True)
+    charge_frequency = models.CharField(max_length=20, null=True, blank=True)
+    charge_description = models.TextField(null=True, blank=True)
+
+    billed_cost = ExactDecimalField()
+    effective_cost = ExactDecimalField()
+    list_cost = ExactDecimalField()
+    contracted_cost = ExactDecimalField()
+    list_unit_price = ExactDecimalField(null=True, blank=True)
+    contracted_unit_price = ExactDecimalField(null=True, blank=True)
+    pricing_quantity = ExactDecimalField(null=True, blank=True)
+    pricing_unit = models.CharField(max_length=100, null=True, blank=True)
+    pricing_category = models.CharField(max_length=20, null=True, blank=True)
+    pricing_currency = models.CharField(max_length=50, null=True, blank=True)
+    pricing_currency_effective_cost = ExactDecimalField(null=True, blank=True)
+    pricing_currency_list_unit_price = ExactDecimalField(null=True, blank=True)
+    pricing_currency_contracted_unit_price = ExactDecimalField(null=True, blank=True)
+    consumed_quantity = ExactDecimalField(null=True, blank=True)
+    consumed_unit = models.CharField(max_length=100, null=True, blank=True)
+
+    provider_name = models.CharField(max_length=200, help_text="ServiceProviderName from 1.3 on.")
+    publisher_name = models.CharField(max_length=200, null=True, blank=True)
+    invoice_issuer_name = models.CharField(max_length=200, null=True, blank=True)
+    host_provider_name = models.CharField(max_length=200, null=True, blank=True)
+    invoice_id = models.CharField(max_length=200, null=True, blank=True)
+    service_category = models.CharField(max_length=60)
+    service_subcategory = models.CharField(max_length=100, null=True, blank=True)
+    service_name = models.CharField(max_length=300)
+    region_id = models.CharField(max_length=100, null=True, blank=True)
+    region_name = models.CharField(max_length=200, null=True, blank=True)
+    availability_zone = models.CharField(max_length=100, null=True, blank=True)
+    resource_id = models.TextField(null=True, blank=True)
+    resource_name = models.TextField(null=True, blank=True)
+    resource_type = models.CharField(max_length=200, null=True, blank=True)
+    sku_id = models.CharField(max_length=300, null=True, blank=True)
+    sku_price_id = models.TextField(null=True, blank=True)
+    sku_meter = models.CharField(max_length=300, null=True, blank=True)
+
+    commitment_discount_id = models.TextField(null=True, blank=True)
+    commitment_discount_name = models.CharField(max_length=300, null=True, blank=True)
+    commitment_discount_category = models.CharField(max_length=20, null=True, blank=True)
+    commitment_discount_type = models.CharField(max_length=100, null=True, blank=True)
+    commitment_discount_status = models.CharField(max_length=20, null=True, blank=True)
+    commitment_discount_quantity = ExactDecimalField(null=True, blank=True)
+    commitment_discount_unit = models.CharField(max_length=100, null=True, blank=True)
+    capacity_reservation_id = models.TextField(null=True, blank=True)
+    capacity_reservation_status = models.CharField(max_length=20, null=True, blank=True)
+
+    tags = models.JSONField(default=dict, blank=True, help_text="Tags as one JSON object.")
+    extras = models.JSONField(
+        default=dict, blank=True,
+        help_text="Every other column of the file by its original name, x_ columns included.",
+    )
+
+    class Meta:
+        ordering = ["delivery", "source_file", "source_row"]
+        indexes = [
+            models.Index(fields=["charge_month", "billing_currency"]),
+            models.Index(fields=["billing_slice", "charge_month"]),
+            models.Index(fields=["provider_name", "service_name"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider_name} {self.service_name} {self.charge_period_start:%Y-%m-%d}"
+
+
+class MonthlySpend(models.Model):
+    """Monthly totals of one billing slice by the dimensions briefs show, kept for fast reading.
+
+    Written in the same transaction as the slice's rows, so it always agrees with them.
+    """
+
+    billing_slice = models.ForeignKey(BillingSlice, on_delete=models.CASCADE, related_name="monthly")
+    charge_month = models.DateField()
+    billing_currency = models.CharField(max_length=3)
+    technology_category = models.ForeignKey(TechnologyCategory, on_delete=models.PROTECT)
+    provider_name = models.CharField(max_length=200)
+    service_category = models.CharField(max_length=60)
+    service_name = models.CharField(max_length=300)
+    charge_category = models.CharField(max_length=20)
+    row_count = models.PositiveBigIntegerField()
+    billed_cost = ExactDecimalField()
+    effective_cost = ExactDecimalField()
+    list_cost = ExactDecimalField()
+    contracted_cost = ExactDecimalField()
+
+    class Meta:
+        ordering = ["charge_month", "billing_currency", "provider_name", "service_name"]
+        verbose_name_plural = "monthly spend"
+        indexes = [models.Index(fields=["charge_month", "billing_currency"])]
+
+    def __str__(self) -> str:
+        return f"{self.charge_month:%Y-%m} {self.provider_name} {self.service_name}"

@@ -1,0 +1,55 @@
+from decimal import Decimal
+
+import pytest
+
+from finops_exec.exact import ExactSum, money_str
+from scopes.models import TechnologyCategory
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (Decimal("12.5"), "12.50"),
+        (Decimal("20.520227000"), "20.520227"),
+        (Decimal("-3"), "-3.00"),
+        (Decimal("0E-18"), "0.00"),
+        (Decimal("-0.000"), "0.00"),
+        (Decimal("1E+3"), "1000.00"),
+        (None, "0.00"),
+    ],
+)
+def test_money_str_keeps_every_significant_digit_and_at_least_cents(value, expected):
+    assert money_str(value) == expected
+
+
+@pytest.mark.django_db
+def test_sums_of_many_small_amounts_are_exact_on_every_database():
+    from django.utils import timezone
+
+    from portfolio.models import BillingSlice, Delivery, SpendRow
+
+    category = TechnologyCategory.objects.create(name="Public Cloud", slug="public-cloud")
+    delivery = Delivery.objects.create()
+    now = timezone.now()
+    billing_slice = BillingSlice.objects.create(
+        delivery=delivery, billing_account_id="a", billing_period_start=now, billing_period_end=now
+    )
+    amounts = [Decimal("0.1"), Decimal("0.2"), Decimal("0.00000000040"), Decimal("35.2E-7")]
+    amounts += [Decimal("0.12298357220000")] * 7
+    SpendRow.objects.bulk_create(
+        SpendRow(
+            delivery=delivery, billing_slice=billing_slice, source_row=i, technology_category=category,
+            charge_month=now.date().replace(day=1), billing_account_id="a", billing_currency="USD",
+            billing_period_start=now, billing_period_end=now, charge_period_start=now,
+            charge_period_end=now, charge_category="Usage", billed_cost=amount,
+            effective_cost=amount, list_cost=amount, contracted_cost=amount,
+            provider_name="P", service_category="Compute", service_name="S",
+        )
+        for i, amount in enumerate(amounts, start=1)
+    )
+
+    total = SpendRow.objects.aggregate(total=ExactSum("billed_cost"))["total"]
+
+    assert total == sum(amounts, Decimal(0))
+    assert money_str(total) == "1.1608850294000"
+    assert SpendRow.objects.get(source_row=3).billed_cost == Decimal("0.0000000004")
