@@ -43,3 +43,25 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_file_load(path: "os.PathLike[str] | str") -> None:
+    """Read ``KEY=value`` lines from a local ``.env`` file without overriding the environment.
+
+    Only the simple form is understood: blank lines and ``#`` comments are skipped, and one pair
+    of matching quotes around a value is removed.
+    """
+    if not os.path.exists(path):
+        return
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            key, sep, value = line.partition("=")
+            if not sep or not key.strip():
+                raise ImproperlyConfigured(f"{path} line {number}: expected KEY=value, got {line!r}.")
+            value = value.strip()
+            if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+                value = value[1:-1]
+            os.environ.setdefault(key.strip(), value)

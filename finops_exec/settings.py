@@ -9,9 +9,12 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from finops_exec.env import env_bool, env_int, env_list, env_str
+from finops_exec.env import env_bool, env_file_load, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+# A local .env file fills in what the real environment does not set.
+env_file_load(BASE_DIR / ".env")
 
 DEBUG = env_bool("DJANGO_DEBUG", default=False)
 
@@ -102,7 +105,10 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_DIRS = [
+    BASE_DIR / "static",
+    ("vendor/plotly", Path(__import__("plotly").__file__).parent / "package_data"),
+]
 STATIC_ROOT = Path(env_str("DJANGO_STATIC_ROOT") or BASE_DIR / "staticfiles")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

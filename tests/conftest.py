@@ -70,3 +70,22 @@ def finance_api(finance) -> APIClient:
 @pytest.fixture
 def anonymous_api() -> APIClient:
     return APIClient()
+
+
+def services_required() -> bool:
+    """CI sets FINOPS_REQUIRE_SERVICES=1: tests needing PostgreSQL/Redis then fail, never skip."""
+    return os.environ.get("FINOPS_REQUIRE_SERVICES") == "1"
+
+
+@pytest.fixture(autouse=True)
+def celery_eager_unless_worker_test(request):
+    """Run tasks in-process, except in tests that start a real worker against the real broker."""
+    from finops_exec.celery import app
+
+    if request.node.get_closest_marker("worker"):
+        yield
+        return
+    saved = app.conf.task_always_eager, app.conf.task_eager_propagates
+    app.conf.task_always_eager, app.conf.task_eager_propagates = True, True
+    yield
+    app.conf.task_always_eager, app.conf.task_eager_propagates = saved
