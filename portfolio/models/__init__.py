@@ -1,5 +1,28 @@
 """Models of the portfolio app: spend, allocation, metrics, forecasts, commitments, initiatives."""
 
+from portfolio.models.allocation import AllocationRule, AllocationTarget, CostCenter
+from portfolio.models.commitments import Commitment
+from portfolio.models.forecasts import Forecast, ForecastPoint, Scenario, ScenarioAdjustment
+from portfolio.models.initiatives import Initiative, InitiativeStageChange
+from portfolio.models.metrics import BusinessMetric, MetricValue, UnitMetric
 from portfolio.models.spend import BillingSlice, Delivery, MonthlySpend, SpendRow
 
-__all__ = ["BillingSlice", "Delivery", "MonthlySpend", "SpendRow"]
+__all__ = [
+    "AllocationRule",
+    "AllocationTarget",
+    "BillingSlice",
+    "BusinessMetric",
+    "Commitment",
+    "CostCenter",
+    "Delivery",
+    "Forecast",
+    "ForecastPoint",
+    "Initiative",
+    "InitiativeStageChange",
+    "MetricValue",
+    "MonthlySpend",
+    "Scenario",
+    "ScenarioAdjustment",
+    "SpendRow",
+    "UnitMetric",
+]
