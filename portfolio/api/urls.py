@@ -1,3 +1,7 @@
 from django.urls import path
 
-urlpatterns: list = []
+from portfolio.api.spend import SpendApi
+
+urlpatterns: list = [
+    path("spend/", SpendApi.as_view(), name="spend"),
+]

@@ -1,0 +1,94 @@
+"""``/api/v1/spend/``: aggregated spend as JSON, or as CSV and XLSX for finance."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from django.db.models import QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions
+from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from finops_exec.api_errors import ApplicationError
+from portfolio.api.spend_export import SpendCSVRenderer, SpendXLSXRenderer
+from portfolio.api.spend_serializers import (
+    SpendGroupOutputSerializer,
+    SpendOutputSerializer,
+    SpendQueryInputSerializer,
+)
+from portfolio.models import SpendRow
+from portfolio.selectors import COST_FIELDS, spend_rows_current, spend_summarise
+from scopes.selectors import scope_filter
+
+logger = logging.getLogger(__name__)
+
+
+def _midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
+
+
+def _rows_filtered(query: dict[str, Any]) -> QuerySet[SpendRow]:
+    rows = spend_rows_current()
+    if query.get("start"):
+        rows = rows.filter(charge_period_start__gte=_midnight(query["start"]))
+    if query.get("end"):
+        rows = rows.filter(charge_period_start__lt=_midnight(query["end"]))
+    if query.get("scope"):
+        rows = rows.filter(scope_filter(query["scope"]))
+    return rows
+
+
+class SpendApi(APIView):
+    """Spend summed per group and billing currency; currencies are never added together."""
+
+    renderer_classes = [JSONRenderer, BrowsableAPIRenderer, SpendCSVRenderer, SpendXLSXRenderer]
+
+    @extend_schema(
+        parameters=[
+            SpendQueryInputSerializer,
+            OpenApiParameter("format", OpenApiTypes.STR, enum=["json", "csv", "xlsx"]),
+        ],
+        responses=SpendOutputSerializer,
+    )
+    def get(self, request: Request) -> Response:
+        serializer = SpendQueryInputSerializer(data=request.query_params)
+        serializer.is_valid(raise_exception=True)
+        query = serializer.validated_data
+        group_by = query["group_by"]
+
+        groups = spend_summarise(rows=_rows_filtered(query), group_by=group_by)
+
+        export = request.accepted_renderer.format
+        if export in ("csv", "xlsx"):
+            return self._export(groups, group_by, export)
+        results = SpendGroupOutputSerializer(groups, many=True).data
+        return Response({"results": results, "count": len(results)})
+
+    def _export(self, groups: list[dict[str, Any]], group_by: list[str], export: str) -> Response:
+        columns = [*group_by, "billing_currency", *COST_FIELDS, "row_count"]
+        columns = list(dict.fromkeys(columns))
+        headers = {"Content-Disposition": f'attachment; filename="spend.{export}"'}
+        return Response({"columns": columns, "rows": groups}, headers=headers)
+
+    def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
+        try:
+            return super().perform_content_negotiation(request, force)
+        except exceptions.NotFound:
+            asked = request.query_params.get("format", "")
+            raise ApplicationError(
+                f"Unknown format {asked!r}; use json, csv or xlsx.",
+                code="invalid_format",
+                fields={"format": [f"Unknown format {asked!r}."]},
+            ) from None
+
+    def handle_exception(self, exc: Exception) -> Response:
+        # Errors are always the JSON envelope, whatever export format was asked for.
+        self.request.accepted_renderer = JSONRenderer()
+        self.request.accepted_media_type = JSONRenderer.media_type
+        return super().handle_exception(exc)
