@@ -1,8 +1,12 @@
+"""Executive brief pages."""
+
 from django.urls import path
-from django.views.generic import TemplateView
+
+from reports import views
 
 app_name = "reports"
 
 urlpatterns = [
-    path("portfolio/", TemplateView.as_view(template_name="base.html"), name="portfolio-brief"),
+    path("portfolio/", views.portfolio_brief, name="portfolio-brief"),
+    path("scopes/<slug:slug>/", views.scope_brief, name="scope-brief"),
 ]
