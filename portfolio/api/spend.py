@@ -7,6 +7,7 @@ import logging
 from typing import Any
 
 from django.db.models import QuerySet
+from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions
@@ -79,7 +80,7 @@ class SpendApi(APIView):
     def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
         try:
             return super().perform_content_negotiation(request, force)
-        except exceptions.NotFound:
+        except (exceptions.NotFound, Http404):
             asked = request.query_params.get("format", "")
             raise ApplicationError(
                 f"Unknown format {asked!r}; use json, csv or xlsx.",

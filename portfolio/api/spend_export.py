@@ -24,6 +24,9 @@ from finops_exec.exact import money_str
 # strip them before looking); a leading apostrophe makes the cell plain text.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
+# Cents always, more decimals only when the amount has them.
+AMOUNT_FORMAT = "#,##0.00##########"
+
 
 def csv_text_neutralise(value: str) -> str:
     return "'" + value if value.startswith(_FORMULA_STARTS) else value
@@ -54,6 +57,10 @@ def spend_csv(*, columns: list[str], rows: list[dict[str, Any]]) -> bytes:
 
 
 def _xlsx_cell(sheet: Any, value: Any) -> WriteOnlyCell:
+    if isinstance(value, Decimal):
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.number_format = AMOUNT_FORMAT
+        return cell
     if isinstance(value, dt.datetime):
         # Excel has no time zones; spend times are UTC.
         value = value.astimezone(dt.UTC).replace(tzinfo=None)
@@ -66,7 +73,11 @@ def _xlsx_cell(sheet: Any, value: Any) -> WriteOnlyCell:
 
 
 def spend_xlsx(*, columns: list[str], rows: list[dict[str, Any]]) -> bytes:
-    """A one-sheet workbook; amounts are numeric cells written from the exact Decimal."""
+    """A one-sheet workbook; amounts are numeric cells made from the exact Decimal.
+
+    A spreadsheet number is a binary double: amounts keep their value to 15 significant
+    digits there, which covers every real amount; the CSV and JSON carry every digit.
+    """
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("Spend")
     sheet.append([_xlsx_cell(sheet, column) for column in columns])
