@@ -56,10 +56,7 @@ class SpendQueryInputSerializer(serializers.Serializer):
         start, end = attrs.get("start"), attrs.get("end")
         if start and end and end <= start:
             raise serializers.ValidationError(
-                {
-                    "end": f"{end.isoformat()} is not after start {start.isoformat()}; "
-                    "end is exclusive, so give a later date."
-                }
+                {"end": f"{end} is not after start {start}; give a later end (it is exclusive)."}
             )
         return attrs
 

@@ -122,10 +122,10 @@ def test_datetime_dimensions_are_iso_utc(executive_api):
         ),
         (
             {"start": "2025-04-01", "end": "2025-04-01"},
-            "end: 2025-04-01 is not after start 2025-04-01; end is exclusive, so give a later date.",
+            "end: 2025-04-01 is not after start 2025-04-01; give a later end (it is exclusive).",
             {
                 "end": [
-                    "2025-04-01 is not after start 2025-04-01; end is exclusive, so give a later date."
+                    "2025-04-01 is not after start 2025-04-01; give a later end (it is exclusive)."
                 ]
             },
         ),
