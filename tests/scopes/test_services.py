@@ -126,7 +126,7 @@ def test_update_without_rules_leaves_them_and_invalid_update_changes_nothing():
 def test_update_refuses_unknown_fields():
     scope = scope_create(name="Cloud")
 
-    with pytest.raises(TypeError, match="Unknown scope fields: colour."):
+    with pytest.raises(TypeError, match=r"Unknown scope fields: colour\."):
         scope_update(scope=scope, colour="red")
 
 
