@@ -1,5 +1,8 @@
 """Spend: FOCUS deliveries as they were ingested, the stored rows, and rollups for reading."""
 
+# FOCUS tells a null value from an empty string, so its text columns are nullable on purpose.
+# ruff: noqa: DJ001
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -143,8 +146,10 @@ class SpendRow(models.Model):
 
     billed_cost = ExactDecimalField()
     effective_cost = ExactDecimalField()
-    list_cost = ExactDecimalField()
-    contracted_cost = ExactDecimalField()
+    # ListCost and ContractedCost are mandatory from 1.0, but pre-1.0 files and some real
+    # exports lack them; a missing column is stored as null, never as an invented zero.
+    list_cost = ExactDecimalField(null=True, blank=True)
+    contracted_cost = ExactDecimalField(null=True, blank=True)
     list_unit_price = ExactDecimalField(null=True, blank=True)
     contracted_unit_price = ExactDecimalField(null=True, blank=True)
     pricing_quantity = ExactDecimalField(null=True, blank=True)
@@ -162,7 +167,7 @@ class SpendRow(models.Model):
     invoice_issuer_name = models.CharField(max_length=200, null=True, blank=True)
     host_provider_name = models.CharField(max_length=200, null=True, blank=True)
     invoice_id = models.CharField(max_length=200, null=True, blank=True)
-    service_category = models.CharField(max_length=60)
+    service_category = models.CharField(max_length=60, null=True, blank=True)
     service_subcategory = models.CharField(max_length=100, null=True, blank=True)
     service_name = models.CharField(max_length=300)
     region_id = models.CharField(max_length=100, null=True, blank=True)
@@ -209,19 +214,21 @@ class MonthlySpend(models.Model):
     Written in the same transaction as the slice's rows, so it always agrees with them.
     """
 
-    billing_slice = models.ForeignKey(BillingSlice, on_delete=models.CASCADE, related_name="monthly")
+    billing_slice = models.ForeignKey(
+        BillingSlice, on_delete=models.CASCADE, related_name="monthly"
+    )
     charge_month = models.DateField()
     billing_currency = models.CharField(max_length=3)
     technology_category = models.ForeignKey(TechnologyCategory, on_delete=models.PROTECT)
     provider_name = models.CharField(max_length=200)
-    service_category = models.CharField(max_length=60)
+    service_category = models.CharField(max_length=60, null=True, blank=True)
     service_name = models.CharField(max_length=300)
     charge_category = models.CharField(max_length=20)
     row_count = models.PositiveBigIntegerField()
     billed_cost = ExactDecimalField()
     effective_cost = ExactDecimalField()
-    list_cost = ExactDecimalField()
-    contracted_cost = ExactDecimalField()
+    list_cost = ExactDecimalField(null=True, blank=True)
+    contracted_cost = ExactDecimalField(null=True, blank=True)
 
     class Meta:
         ordering = ["charge_month", "billing_currency", "provider_name", "service_name"]

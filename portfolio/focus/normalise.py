@@ -1,0 +1,444 @@
+"""From a file's header and string chunks to SpendRow-shaped columns, checked and normalised.
+
+Work is vectorised with pyarrow; the few things that need Python (date-times, JSON, enumeration
+spelling) are done once per distinct value of a chunk, which repeats heavily in billing data.
+Numbers stay text: they are checked against the FOCUS numeric format and stored digit for digit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from portfolio.focus import columns as fc
+from portfolio.focus.errors import MAX_ERRORS, DeliveryRejected, RowError, WarningLog
+from portfolio.focus.reader import BOM
+
+# FOCUS numeric format: plain or E-notation; no thousands separators, symbols or units.
+_NUMBER = r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$"
+_CURRENCY = r"^[A-Z]{3}$"
+_ISO_STRICT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+_ISO_LOOSE = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?"
+    r"\s*(Z|UTC|[+-]\d{2}(?::?\d{2})?)?$"
+)
+_US_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
+# "Abgerechnete Kosten (BilledCost)": a display name with the column id in brackets.
+_LOCALISED = re.compile(r"\(\s*([A-Za-z]+)\s*\)\s*$")
+
+TIMESTAMP = pa.timestamp("us", tz="UTC")
+
+# The SpendRow field and type of every stored FOCUS column.
+FIELD_KINDS: dict[str, str] = {
+    name: fc.FOCUS_COLUMNS[column][1] for column, name in fc.FIELD_BY_COLUMN.items()
+}
+
+
+@dataclass
+class ColumnPlan:
+    """How one file's columns map onto SpendRow: which column feeds each field, what is extra."""
+
+    file: str
+    version: str
+    sources: dict[str, str] = field(default_factory=dict)  # SpendRow field -> header name
+    extras: list[str] = field(default_factory=list)  # header names kept in extras
+
+
+def column_plan_make(*, header: list[str], file: str, warnings: WarningLog) -> ColumnPlan:
+    """Map a cleaned header to SpendRow fields; raise ``DeliveryRejected`` when it cannot load.
+
+    A file is rejected when a header repeats a column, when headers look like translated FOCUS
+    names, when it is another FOCUS dataset, or when a column every row needs is missing.
+    """
+    _header_check(header, file)
+    canonical = [fc.canonical_name(name) for name in header]
+    plan = ColumnPlan(file=file, version=fc.focus_version_detect(header))
+
+    for name, focus_name in zip(header, canonical, strict=True):
+        target = fc.FIELD_BY_COLUMN.get(focus_name)
+        if focus_name == "ProviderName" and "ServiceProviderName" in canonical:
+            target = None  # deprecated in 1.3: ServiceProviderName feeds provider_name
+        if focus_name == "ServiceProviderName":
+            target = "provider_name"
+        if target is None:
+            plan.extras.append(name)
+            _extra_column_warn(name, file, warnings)
+            continue
+        plan.sources[target] = name
+        if name != focus_name:
+            warnings.add(
+                code="renamed_column",
+                message=f"{file}: column {name} is the pre-1.0 name of {focus_name}; "
+                f"it was read as {focus_name}.",
+                file=file,
+                column=name,
+            )
+
+    _required_check(plan, canonical)
+    _mandatory_warn(plan, canonical, warnings)
+    return plan
+
+
+def _header_check(header: list[str], file: str) -> None:
+    errors = []
+    if fc.CONTRACT_COMMITMENT_COLUMNS & set(header):
+        errors.append(
+            RowError(
+                file, None, None, None,
+                "is a FOCUS Contract Commitment dataset, not cost and usage; it cannot be "
+                "loaded as spend.",
+            )
+        )  # fmt: skip
+    seen: set[str] = set()
+    for name in header:
+        canonical = fc.canonical_name(name)
+        if canonical in seen:
+            errors.append(RowError(file, None, name, None, "appears twice in the header."))
+        seen.add(canonical)
+    localised = [
+        name
+        for name in header
+        if not fc.is_focus_name(name)
+        and (match := _LOCALISED.search(name))
+        and fc.is_focus_name(match.group(1))
+    ]
+    if localised:
+        listed = "; ".join(localised)
+        errors.append(
+            RowError(
+                file, None, None, None,
+                f"has {len(localised)} unrecognised headers that look like translated FOCUS "
+                f"column names: {listed}. Export the file with the FOCUS column ids as headers.",
+            )
+        )  # fmt: skip
+    if errors:
+        raise DeliveryRejected(errors)
+
+
+def _extra_column_warn(name: str, file: str, warnings: WarningLog) -> None:
+    if name.startswith("x_") or fc.is_focus_name(name):
+        return
+    warnings.add(
+        code="custom_column_without_prefix",
+        message=f"{file}: column {name} is not a FOCUS column and lacks the x_ prefix of "
+        "custom columns; it is kept with the row's extras.",
+        file=file,
+        column=name,
+    )
+
+
+def _required_check(plan: ColumnPlan, canonical: list[str]) -> None:
+    missing = [name for name in fc.REQUIRED if name not in canonical]
+    if "provider_name" not in plan.sources:
+        missing.append("ProviderName")
+    if missing:
+        raise DeliveryRejected(
+            [
+                RowError(
+                    plan.file, None, None, None,
+                    f"lacks the mandatory FOCUS columns {', '.join(missing)}; no row of the "
+                    "delivery was stored.",
+                )
+            ]
+        )  # fmt: skip
+
+
+def _mandatory_warn(plan: ColumnPlan, canonical: list[str], warnings: WarningLog) -> None:
+    for name in sorted(fc.MANDATORY[plan.version] - set(canonical)):
+        warnings.add(
+            code="missing_mandatory_column",
+            message=f"{plan.file}: the column {name}, mandatory in FOCUS {plan.version}, is "
+            "missing; its values are stored as null.",
+            file=plan.file,
+            column=name,
+        )
+
+
+@dataclass
+class Chunk:
+    """One chunk of a file being normalised: its columns and the row number of its first row."""
+
+    plan: ColumnPlan
+    table: pa.Table
+    first_row: int
+    warnings: WarningLog
+    errors: list[RowError] = field(default_factory=list)
+    bad_rows: set[int] = field(default_factory=set)
+
+    def error(self, index: int, field_name: str, value: Any, problem: str) -> None:
+        row = self.first_row + index
+        self.bad_rows.add(row)
+        if len(self.errors) < MAX_ERRORS:
+            column = self.plan.sources.get(field_name, field_name)
+            value = None if value is None else str(value)
+            self.errors.append(RowError(self.plan.file, row, column, value, problem))
+
+    def errors_at(
+        self, mask: pa.Array, field_name: str, raw: pa.Array | None, problem: str
+    ) -> None:
+        """Report the rows where ``mask`` is true; only the first few are described."""
+        indices = pc.indices_nonzero(pc.fill_null(mask, False))
+        for index in indices.slice(0, MAX_ERRORS).to_pylist():
+            value = None if raw is None else raw[index].as_py()
+            self.error(index, field_name, value, problem)
+        self.bad_rows.update(self.first_row + i for i in indices.slice(MAX_ERRORS).to_pylist())
+
+    def warn(self, code: str, field_name: str, mask: pa.Array, message: str) -> None:
+        indices = pc.indices_nonzero(mask)
+        if not len(indices):
+            return
+        rows = [self.first_row + i for i in indices.slice(0, 20).to_pylist()]
+        column = self.plan.sources.get(field_name, field_name)
+        self.warnings.add(
+            code=code, message=message, file=self.plan.file, column=column, rows=rows,
+            count=len(indices),
+        )  # fmt: skip
+
+
+def chunk_normalise(
+    *, table: pa.Table, plan: ColumnPlan, first_row: int, warnings: WarningLog
+) -> tuple[pa.Table, Chunk]:
+    """SpendRow-shaped columns for one chunk, plus the chunk with its errors and bad rows.
+
+    The returned table has one column per SpendRow FOCUS field (text, decimal text, UTC
+    timestamps, tags and extras as JSON text), ``charge_month`` and ``source_row``.
+    """
+    table = _strip_bom(table)
+    chunk = Chunk(plan=plan, table=table, first_row=first_row, warnings=warnings)
+    length = table.num_rows
+    out: dict[str, pa.Array] = {}
+
+    for name, kind in FIELD_KINDS.items():
+        source = plan.sources.get(name)
+        raw = table.column(source).combine_chunks() if source else pa.nulls(length, pa.string())
+        if kind == fc.DECIMAL:
+            out[name] = _decimal_column(chunk, name, raw)
+        elif kind == fc.DATETIME:
+            out[name] = _datetime_column(chunk, name, raw)
+        elif name == "tags":
+            out[name] = _tags_column(chunk, raw)
+        else:
+            out[name] = _text_column(chunk, name, raw)
+
+    _not_null_check(chunk)
+    _currency_check(chunk, out["billing_currency"])
+    out["extras"] = _extras_column(chunk)
+    out["charge_month"] = pc.cast(
+        pc.floor_temporal(out["charge_period_start"], unit="month"), pa.date32()
+    )
+    out["source_row"] = pa.array(range(first_row, first_row + length), pa.int64())
+    return pa.table(out), chunk
+
+
+def _strip_bom(table: pa.Table) -> pa.Table:
+    """Remove byte-order marks inside values, left by files concatenated after their BOM."""
+    for index, name in enumerate(table.column_names):
+        column = table.column(index)
+        if pc.any(pc.match_substring(column, BOM)).as_py():
+            table = table.set_column(index, name, pc.replace_substring(column, BOM, ""))
+    return table
+
+
+def _decimal_column(chunk: Chunk, name: str, raw: pa.Array) -> pa.Array:
+    text = pc.utf8_trim_whitespace(raw)
+    chunk.errors_at(
+        pc.invert(pc.match_substring_regex(text, _NUMBER)), name, raw, "is not a number."
+    )
+    return text
+
+
+def _distinct(raw: pa.Array) -> tuple[list[Any], pa.Array]:
+    encoded = pc.dictionary_encode(raw)
+    return encoded.dictionary.to_pylist(), encoded.indices
+
+
+def _datetime_column(chunk: Chunk, name: str, raw: pa.Array) -> pa.Array:
+    values, indices = _distinct(raw)
+    parsed: list[dt.datetime | None] = []
+    strict: list[bool] = []
+    for value in values:
+        moment = datetime_parse(value)
+        parsed.append(moment)
+        strict.append(bool(_ISO_STRICT.match(value)))
+    result = pc.take(pa.array(parsed, TIMESTAMP), indices)
+
+    failed = pc.fill_null(pc.and_(pc.is_null(result), pc.is_valid(raw)), False)
+    chunk.errors_at(failed, name, raw, "is not a date-time.")
+    loose = pc.fill_null(pc.take(pa.array(strict, pa.bool_()), indices), True)
+    loose = pc.and_(pc.invert(loose), pc.invert(failed))
+    column = chunk.plan.sources.get(name, name)
+    chunk.warn(
+        "nonconformant_datetime", name, loose,
+        f"{chunk.plan.file}: some {column} values are not in the FOCUS date-time format "
+        "YYYY-MM-DDTHH:mm:ssZ; they were read as UTC (with their offset, if any).",
+    )  # fmt: skip
+    return result
+
+
+def datetime_parse(value: str) -> dt.datetime | None:
+    """A date-time in UTC from ISO 8601 variants or US ``M/D/YY``, or None if unreadable."""
+    value = value.strip()
+    if match := _ISO_LOOSE.match(value):
+        year, month, day, hour, minute, second, fraction, zone = match.groups()
+        micro = int((fraction or "0")[:6].ljust(6, "0"))
+        try:
+            moment = dt.datetime(
+                int(year), int(month), int(day), int(hour or 0), int(minute or 0),
+                int(second or 0), micro, tzinfo=_zone(zone),
+            )  # fmt: skip
+        except ValueError:
+            return None
+        return moment.astimezone(dt.UTC)
+    if match := _US_DATE.match(value):
+        month, day, year, hour, minute, second = match.groups()
+        full_year = int(year) + 2000 if len(year) == 2 else int(year)
+        try:
+            return dt.datetime(
+                full_year, int(month), int(day), int(hour or 0), int(minute or 0),
+                int(second or 0), tzinfo=dt.UTC,
+            )  # fmt: skip
+        except ValueError:
+            return None
+    return None
+
+
+def _zone(zone: str | None) -> dt.tzinfo:
+    if zone in (None, "Z", "UTC"):
+        return dt.UTC
+    assert zone is not None
+    digits = zone[1:].replace(":", "")
+    minutes = int(digits[:2]) * 60 + int(digits[2:4] or 0)
+    sign = -1 if zone[0] == "-" else 1
+    return dt.timezone(dt.timedelta(minutes=sign * minutes))
+
+
+def _text_column(chunk: Chunk, name: str, raw: pa.Array) -> pa.Array:
+    column = chunk.plan.sources.get(name)
+    allowed = fc.ENUMERATIONS.get(fc.canonical_name(column)) if column else None
+    if allowed:
+        raw = _enumeration_column(chunk, name, raw, allowed)
+    limit = TEXT_LIMITS.get(name)
+    if limit:
+        too_long = pc.greater(pc.utf8_length(raw), limit)
+        chunk.errors_at(too_long, name, raw, f"is longer than {limit} characters.")
+    return raw
+
+
+def _enumeration_column(
+    chunk: Chunk, name: str, raw: pa.Array, allowed: tuple[str, ...]
+) -> pa.Array:
+    values, indices = _distinct(raw)
+    by_lower = {value.lower(): value for value in allowed}
+    fixed = [by_lower.get(value.lower(), value) for value in values]
+    drifted = [value != canon for value, canon in zip(values, fixed, strict=True)]
+    unknown = [canon not in allowed for canon in fixed]
+    column = chunk.plan.sources[name]
+    drift_mask = pc.fill_null(pc.take(pa.array(drifted, pa.bool_()), indices), False)
+    chunk.warn(
+        "enumeration_case", name, drift_mask,
+        f"{chunk.plan.file}: some {column} values differ from the FOCUS values only in letter "
+        f"case; they were stored as {', '.join(allowed)} spell them.",
+    )  # fmt: skip
+    chunk.warn(
+        "unknown_enumeration_value", name,
+        pc.fill_null(pc.take(pa.array(unknown, pa.bool_()), indices), False),
+        f"{chunk.plan.file}: some {column} values are none of {', '.join(allowed)}; they were "
+        "stored as given.",
+    )  # fmt: skip
+    return pc.take(pa.array(fixed, pa.string()), indices)
+
+
+def _tags_column(chunk: Chunk, raw: pa.Array) -> pa.Array:
+    values, indices = _distinct(raw)
+    texts: list[str] = []
+    broken: list[bool] = []
+    for value in values:
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            parsed = None
+        ok = isinstance(parsed, dict)
+        texts.append(json.dumps(parsed, ensure_ascii=False) if ok else "{}")
+        broken.append(not ok)
+    result = pc.fill_null(pc.take(pa.array(texts, pa.string()), indices), "{}")
+    invalid = pc.fill_null(pc.take(pa.array(broken, pa.bool_()), indices), False)
+    if pc.any(invalid).as_py():
+        chunk.warn(
+            "invalid_tags", "tags", invalid,
+            f"{chunk.plan.file}: some Tags values are not a JSON object; those rows have no "
+            "tags and keep the original text in their extras under Tags.",
+        )  # fmt: skip
+        chunk.table = chunk.table.append_column("_invalid_tags", pc.if_else(invalid, raw, None))
+    return result
+
+
+def _not_null_check(chunk: Chunk) -> None:
+    names = [fc.FIELD_BY_COLUMN[column] for column in fc.REQUIRED] + ["provider_name"]
+    for name in names:
+        missing = pc.is_null(chunk.table.column(chunk.plan.sources[name]))
+        chunk.errors_at(missing, name, None, "the value is missing; this column is never null.")
+
+
+def _currency_check(chunk: Chunk, currency: pa.Array) -> None:
+    bad = pc.invert(pc.match_substring_regex(currency, _CURRENCY))
+    problem = "is not an ISO 4217 currency code such as USD or EUR."
+    chunk.errors_at(bad, "billing_currency", currency, problem)
+
+
+def _extras_column(chunk: Chunk) -> pa.Array:
+    """Each row's extra columns as one JSON object text, leaving out null values."""
+    names = list(chunk.plan.extras)
+    if "_invalid_tags" in chunk.table.column_names:
+        names.append("_invalid_tags")
+    length = chunk.table.num_rows
+    if not names:
+        return pa.array(["{}"] * length, pa.string())
+    parts = []
+    for name in names:
+        key = json.dumps("Tags" if name == "_invalid_tags" else name)
+        values = chunk.table.column(name).combine_chunks()
+        quoted = json_quote(values)
+        parts.append(pc.binary_join_element_wise("," + key + ":", quoted, ""))
+    parts = [pc.fill_null(part, "") for part in parts]
+    joined = pc.binary_join_element_wise(*parts, "") if len(parts) > 1 else parts[0]
+    body = pc.utf8_slice_codeunits(joined, 1)
+    return pc.binary_join_element_wise("{", body, "}", "")
+
+
+_JSON_ESCAPES = (("\\", "\\\\"), ('"', '\\"'), ("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t"))
+_OTHER_CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f]"
+
+
+def json_quote(values: pa.Array) -> pa.Array:
+    """Each string as a JSON string literal (nulls stay null), vectorised."""
+    if pc.any(pc.match_substring_regex(values, _OTHER_CONTROL)).as_py():
+        quoted = [None if v is None else json.dumps(v) for v in values.to_pylist()]
+        return pa.array(quoted, pa.string())
+    for old, new in _JSON_ESCAPES:
+        values = pc.replace_substring(values, old, new)
+    return pc.binary_join_element_wise('"', values, '"', "")
+
+
+def _text_limits() -> dict[str, int]:
+    from portfolio.models import SpendRow
+
+    return {
+        f.name: f.max_length
+        for f in SpendRow._meta.concrete_fields
+        if getattr(f, "max_length", None) and f.get_internal_type() == "CharField"
+    }
+
+
+TEXT_LIMITS: dict[str, int] = {}
+
+
+def text_limits_load() -> None:
+    """Read the CharField lengths of SpendRow once the app registry is ready."""
+    if not TEXT_LIMITS:
+        TEXT_LIMITS.update(_text_limits())

@@ -1,0 +1,62 @@
+"""``manage.py ingest_focus PATH [PATH ...] [--json]``: load one delivery of FOCUS files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from finops_exec.api_errors import ApplicationError
+from portfolio.models import Delivery
+from portfolio.services.ingest import delivery_create, delivery_ingest, delivery_summary
+
+
+class Command(BaseCommand):
+    help = (
+        "Ingest FOCUS cost-and-usage files (CSV, gzip-compressed CSV or Parquet, found from "
+        "their content) as one delivery: all rows load or none. A folder means every file in "
+        "it. Exit status 0 when loaded, 1 when rejected, 2 when the ingest failed."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+        parser.add_argument(
+            "--json", action="store_true", help="End the output with a JSON summary line."
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            delivery = delivery_create(paths=options["paths"], source=Delivery.Source.COMMAND)
+        except ApplicationError as exc:
+            raise CommandError(exc.message) from exc
+
+        def progress(done: int, expected: int | None) -> None:
+            of = f" of about {expected}" if expected else ""
+            self.stderr.write(f"delivery {delivery.pk}: {done} rows read{of}")
+
+        delivery = delivery_ingest(delivery=delivery, progress=progress)
+        summary = delivery_summary(delivery=delivery)
+        self._report(delivery, summary, as_json=options["json"])
+
+        if delivery.status == Delivery.Status.REJECTED:
+            raise CommandError(delivery.error_message, returncode=1)
+        if delivery.status == Delivery.Status.FAILED:
+            raise CommandError(delivery.error_message, returncode=2)
+
+    def _report(self, delivery: Delivery, summary: dict[str, Any], *, as_json: bool) -> None:
+        self.stdout.write(
+            f"Delivery {delivery.pk} {summary['status']}: FOCUS {summary['focus_version'] or '?'}"
+            f", {summary['rows_read']} rows read, {summary['rows_loaded']} loaded, "
+            f"{summary['rows_rejected']} rejected."
+        )
+        for currency, sums in summary["totals"].items():
+            amounts = ", ".join(f"{name} {value}" for name, value in sums.items())
+            self.stdout.write(f"  {currency}: {amounts}")
+        for warning in summary["warnings"]:
+            self.stdout.write(f"  warning {warning['code']}: {warning['message']}")
+        for error in summary["errors"]:
+            self.stdout.write(f"  error: {error['message']}")
+        if as_json:
+            self.stdout.write(json.dumps(summary))
