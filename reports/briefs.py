@@ -97,10 +97,15 @@ class Mover:
 
 @dataclass(frozen=True)
 class ShareOf:
-    """An amount set against a larger total: this month and over twelve months."""
+    """A part of the spend set against a larger whole, this month and over twelve months.
+
+    Shares are fractions of the wholes' effective cost, or None when a whole is zero.
+    """
 
     this_month: Amount
     ttm: Amount
+    whole_this_month: Amount
+    whole_ttm: Amount
     share_this_month: Decimal | None
     share_ttm: Decimal | None
 
@@ -190,10 +195,7 @@ def portfolio_brief_build(*, as_of: date | None = None) -> PortfolioBrief:
 
     unallocated = _month_currency_totals(rows=selectors.spend_rows_unallocated(), period=period)
     sections = _sections_build(rows=current, period=period)
-    sections = [
-        _with_share(section, unallocated, period=period, attribute="unallocated")
-        for section in sections
-    ]
+    sections = [_with_share(section, unallocated, attribute="unallocated") for section in sections]
     logger.info("portfolio brief as of %s: %s currencies", period.this_month, len(sections))
     return PortfolioBrief(period=period, currencies=sections, freshness=_freshness(rows=current))
 
@@ -214,7 +216,7 @@ def scope_brief_build(*, scope: Scope, as_of: date | None = None) -> ScopeBrief:
     portfolio = _month_currency_totals(rows=current, period=period)
     sections = _sections_build(rows=selectors.spend_rows_for_scope(scope=scope), period=period)
     sections = [
-        _with_share(section, portfolio, period=period, attribute="portfolio_share", inverse=True)
+        _with_share(section, portfolio, attribute="portfolio_share", inverse=True)
         for section in sections
     ]
     logger.info(
@@ -384,8 +386,8 @@ def _mover_down_key(mover: Mover) -> tuple[Decimal, str, str]:
     return (mover.change, mover.provider_name, mover.service_name)
 
 
-def _month_currency_totals(*, rows: QuerySet, period: Period) -> dict[str, ShareOf]:
-    """Per currency, the rows' spend this month and over twelve months (shares left empty)."""
+def _month_currency_totals(*, rows: QuerySet, period: Period) -> dict[str, tuple[Amount, Amount]]:
+    """Per currency, the rows' spend this month and over twelve months."""
     window = rows.filter(charge_month__gte=period.ttm_start, charge_month__lte=period.this_month)
     this_month: dict[str, Amount] = defaultdict(Amount)
     ttm: dict[str, Amount] = defaultdict(Amount)
@@ -395,31 +397,29 @@ def _month_currency_totals(*, rows: QuerySet, period: Period) -> dict[str, Share
         ttm[currency] = ttm[currency] + amount
         if row["month"] == period.this_month:
             this_month[currency] = this_month[currency] + amount
-    return {currency: ShareOf(this_month[currency], ttm[currency], None, None) for currency in ttm}
+    return {currency: (this_month[currency], ttm[currency]) for currency in ttm}
 
 
 def _with_share(
     section: CurrencySection,
-    others: Mapping[str, ShareOf],
+    others: Mapping[str, tuple[Amount, Amount]],
     *,
-    period: Period,
     attribute: str,
     inverse: bool = False,
 ) -> CurrencySection:
-    """Attach ``others`` as a share of the section's totals, or (inverse) the section's totals
-    as a share of ``others``."""
-    other = others.get(section.currency, ShareOf(Amount(), Amount(), None, None))
-    if inverse:
-        part_month, whole_month = section.this_month, other.this_month
-        part_ttm, whole_ttm = section.ttm, other.ttm
-    else:
-        part_month, whole_month = other.this_month, section.this_month
-        part_ttm, whole_ttm = other.ttm, section.ttm
+    """Attach ``others`` as a part of the section's totals or, with ``inverse``, as the whole
+    that the section's totals are a part of."""
+    other_month, other_ttm = others.get(section.currency, (Amount(), Amount()))
+    part, whole = (section.this_month, section.ttm), (other_month, other_ttm)
+    if not inverse:
+        part, whole = whole, part
     share = ShareOf(
-        this_month=part_month,
-        ttm=part_ttm,
-        share_this_month=_ratio(part_month.effective, whole_month.effective),
-        share_ttm=_ratio(part_ttm.effective, whole_ttm.effective),
+        this_month=part[0],
+        ttm=part[1],
+        whole_this_month=whole[0],
+        whole_ttm=whole[1],
+        share_this_month=_ratio(part[0].effective, whole[0].effective),
+        share_ttm=_ratio(part[1].effective, whole[1].effective),
     )
     return replace(section, **{attribute: share})
 

@@ -1,0 +1,309 @@
+"""The brief generators: every figure equals a Decimal sum over the rows the test stored."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
+
+import pytest
+
+from portfolio.models import BillingSlice, Delivery
+from reports.briefs import (
+    OTHER_PROVIDERS,
+    Amount,
+    portfolio_brief_build,
+    scope_brief_build,
+)
+from tests.factories import (
+    scope_with_rules_create,
+    spend_row_create,
+    technology_category_get_or_create,
+)
+
+# (month, currency, provider, service, category slug, effective cost, billed cost)
+ROWS = [
+    ("2025-03", "USD", "AWS", "Amazon EC2", "public-cloud", "1234.5678", "1300.00"),
+    ("2025-03", "USD", "AWS", "Amazon S3", "public-cloud", "20.005", "20.005"),
+    ("2025-03", "USD", "OpenAI", "GPT API", "ai", "50.00", "50.00"),
+    ("2025-03", "USD", "Anthropic", "Claude API", "ai", "5.0000001", "5.00"),
+    ("2025-03", "USD", "Salesforce", "Sales Cloud", "saas", "30.00", "31.00"),
+    ("2025-02", "USD", "AWS", "Amazon EC2", "public-cloud", "1000.10", "1000.10"),
+    ("2025-02", "USD", "AWS", "Amazon S3", "public-cloud", "25.005", "25.005"),
+    ("2025-02", "USD", "OpenAI", "GPT API", "ai", "20.00", "20.00"),
+    ("2025-02", "USD", "Salesforce", "Sales Cloud", "saas", "30.00", "30.00"),
+    ("2025-02", "USD", "Slack", "Slack Enterprise", "saas", "12.00", "12.00"),
+    ("2024-06", "USD", "AWS", "Amazon EC2", "public-cloud", "70.00", "70.00"),
+    ("2024-03", "USD", "AWS", "Amazon EC2", "public-cloud", "60.00", "60.00"),
+    ("2024-02", "USD", "AWS", "Amazon EC2", "public-cloud", "55.00", "55.00"),
+    ("2025-03", "EUR", "SAP", "SAP Concur", "saas", "40.00", "40.00"),
+    ("2025-01", "EUR", "SAP", "SAP Concur", "saas", "35.00", "35.00"),
+]
+
+CATEGORY_NAMES = {"public-cloud": "Public Cloud", "ai": "AI", "saas": "SaaS"}
+
+
+def _month(text: str) -> dt.date:
+    return dt.date.fromisoformat(f"{text}-01")
+
+
+def _sum(rows, *, column: int = 5, **where) -> Decimal:
+    """Independent sum over ROWS: ``where`` keys are month, currency, provider, category."""
+    index = {"month": 0, "currency": 1, "provider": 2, "service": 3, "category": 4}
+    total = Decimal(0)
+    for row in rows:
+        if all(row[index[key]] == value for key, value in where.items()):
+            total += Decimal(row[column])
+    return total
+
+
+def _sum_months(rows, months, **where) -> Amount:
+    effective = sum((_sum(rows, month=m, **where) for m in months), Decimal(0))
+    billed = sum((_sum(rows, column=6, month=m, **where) for m in months), Decimal(0))
+    return Amount(effective, billed)
+
+
+TTM = [f"{2024 + (m + 3) // 12}-{(m + 3) % 12 + 1:02d}" for m in range(12)]  # 2024-04..2025-03
+
+
+@pytest.fixture
+def spend(db):
+    for slug, name in CATEGORY_NAMES.items():
+        technology_category_get_or_create(slug, name=name)
+    for month, currency, provider, service, category, effective, billed in ROWS:
+        spend_row_create(
+            charge_period_start=_month(month),
+            billing_currency=currency,
+            billing_account_id=f"ba-{currency}",
+            provider_name=provider,
+            service_name=service,
+            category=category,
+            cost=effective,
+            billed_cost=Decimal(billed),
+        )
+    return ROWS
+
+
+def test_ttm_months_are_the_twelve_months_ending_in_march_2025():
+    assert TTM[0] == "2024-04" and TTM[-1] == "2025-03" and len(TTM) == 12
+
+
+def test_this_month_is_the_latest_month_with_spend_and_totals_are_exact_per_currency(spend):
+    brief = portfolio_brief_build()
+
+    assert brief.period.this_month == dt.date(2025, 3, 1)
+    assert brief.period.last_month == dt.date(2025, 2, 1)
+    assert brief.period.as_of_given is False
+    assert [section.currency for section in brief.currencies] == ["USD", "EUR"]
+    for section in brief.currencies:
+        c = section.currency
+        assert section.this_month == _sum_months(spend, ["2025-03"], currency=c)
+        assert section.last_month == _sum_months(spend, ["2025-02"], currency=c)
+        assert section.ttm == _sum_months(spend, TTM, currency=c)
+        change = _sum(spend, month="2025-03", currency=c) - _sum(spend, month="2025-02", currency=c)
+        assert section.change == change
+
+    usd = brief.currencies[0]
+    assert usd.this_month.effective == Decimal("1339.5728001")
+    assert usd.ttm.effective == Decimal("1339.5728001") + Decimal("1087.105") + Decimal("70.00")
+    assert usd.change_ratio == Decimal("252.4678001") / Decimal("1087.105")
+    eur = brief.currencies[1]
+    assert (eur.this_month.effective, eur.last_month.effective) == (Decimal("40.00"), Decimal(0))
+    assert eur.change_ratio is None
+
+
+def test_as_of_sets_this_month_even_before_the_latest_month(spend):
+    brief = portfolio_brief_build(as_of=dt.date(2025, 2, 17))
+
+    assert brief.period.this_month == dt.date(2025, 2, 1)
+    assert brief.period.as_of_given is True
+    usd = brief.currencies[0]
+    assert usd.this_month == _sum_months(spend, ["2025-02"], currency="USD")
+    assert usd.last_month == Amount()
+    ttm = [f"{2024 + (m + 2) // 12}-{(m + 2) % 12 + 1:02d}" for m in range(12)]
+    assert usd.ttm == _sum_months(spend, ttm, currency="USD")
+
+
+def test_categories_and_providers_carry_this_month_twelve_months_and_shares(spend):
+    usd = portfolio_brief_build().currencies[0]
+    total_month = _sum(spend, month="2025-03", currency="USD")
+    total_ttm = _sum_months(spend, TTM, currency="USD").effective
+
+    expected_categories = {
+        CATEGORY_NAMES[slug]: (
+            _sum(spend, month="2025-03", currency="USD", category=slug),
+            _sum_months(spend, TTM, currency="USD", category=slug).effective,
+        )
+        for slug in CATEGORY_NAMES
+    }
+    assert [line.name for line in usd.categories] == ["Public Cloud", "AI", "SaaS"]
+    for line in usd.categories:
+        month, ttm = expected_categories[line.name]
+        assert (line.this_month.effective, line.ttm.effective) == (month, ttm)
+        assert line.share_this_month == month / total_month
+        assert line.share_ttm == ttm / total_ttm
+
+    assert [line.name for line in usd.providers] == [
+        "AWS",
+        "OpenAI",
+        "Salesforce",
+        "Slack",
+        "Anthropic",
+    ]
+    aws = usd.providers[0]
+    assert aws.this_month == _sum_months(spend, ["2025-03"], currency="USD", provider="AWS")
+    assert aws.ttm == _sum_months(spend, TTM, currency="USD", provider="AWS")
+    slack = usd.providers[3]
+    assert (slack.this_month.effective, slack.share_this_month) == (Decimal(0), Decimal(0))
+
+
+def test_trend_has_thirteen_months_by_category_with_empty_months_as_zero(spend):
+    usd = portfolio_brief_build().currencies[0]
+
+    assert [point.month for point in usd.trend] == [
+        dt.date(2024 + (m + 2) // 12, (m + 2) % 12 + 1, 1) for m in range(13)
+    ]
+    assert usd.trend[0].total.effective == Decimal("60.00")
+    assert usd.trend[0].by_category == {"Public Cloud": Decimal("60.00")}
+    assert usd.trend[1].total == Amount() and usd.trend[1].by_category == {}
+    march = usd.trend[-1]
+    assert march.total == _sum_months(spend, ["2025-03"], currency="USD")
+    assert march.by_category == {
+        CATEGORY_NAMES[slug]: _sum(spend, month="2025-03", currency="USD", category=slug)
+        for slug in CATEGORY_NAMES
+    }
+    assert usd.trend_categories == ["Public Cloud", "AI", "SaaS"]
+
+
+def test_top_movers_rank_services_by_month_over_month_change(spend):
+    usd = portfolio_brief_build().currencies[0]
+
+    by_service: dict[tuple[str, str], list[Decimal]] = defaultdict(lambda: [Decimal(0)] * 2)
+    for month, currency, provider, service, *_rest, effective, _billed in spend:
+        if currency == "USD" and month in ("2025-02", "2025-03"):
+            by_service[(provider, service)][month == "2025-03"] += Decimal(effective)
+
+    up = [(m.service_name, m.last_month, m.this_month, m.change) for m in usd.movers_up]
+    assert up == [
+        ("Amazon EC2", Decimal("1000.10"), Decimal("1234.5678"), Decimal("234.4678")),
+        ("GPT API", Decimal("20.00"), Decimal("50.00"), Decimal("30.00")),
+        ("Claude API", Decimal(0), Decimal("5.0000001"), Decimal("5.0000001")),
+    ]
+    for mover in usd.movers_up + usd.movers_down:
+        last, this = by_service[(mover.provider_name, mover.service_name)]
+        assert (mover.last_month, mover.this_month) == (last, this)
+    assert [m.change_ratio for m in usd.movers_up] == [
+        Decimal("234.4678") / Decimal("1000.10"),
+        Decimal("1.5"),
+        None,
+    ]
+    down = [(m.service_name, m.change, m.change_ratio) for m in usd.movers_down]
+    assert down == [
+        ("Slack Enterprise", Decimal("-12.00"), Decimal(-1)),
+        ("Amazon S3", Decimal("-5.000"), Decimal("-5.000") / Decimal("25.005")),
+    ]
+
+
+def test_unallocated_is_the_spend_no_active_scope_claims_per_currency(spend):
+    scope_with_rules_create("AI assistant", ("technology_category", "equals", "ai"))
+    scope_with_rules_create("Core platform", ("provider_name", "equals", "AWS"))
+    scope_with_rules_create("Retired", ("provider_name", "equals", "Slack"), is_active=False)
+
+    brief = portfolio_brief_build()
+
+    unclaimed = [row for row in spend if row[4] != "ai" and row[2] != "AWS"]
+    for section in brief.currencies:
+        c = section.currency
+        assert section.unallocated.this_month == _sum_months(unclaimed, ["2025-03"], currency=c)
+        assert section.unallocated.ttm == _sum_months(unclaimed, TTM, currency=c)
+    usd, eur = brief.currencies
+    assert usd.unallocated.this_month.effective == Decimal("30.00")
+    assert usd.unallocated.ttm.effective == Decimal("72.00")
+    assert usd.unallocated.share_this_month == Decimal("30.00") / usd.this_month.effective
+    assert usd.unallocated.share_ttm == Decimal("72.00") / usd.ttm.effective
+    assert (usd.unallocated.whole_this_month, usd.unallocated.whole_ttm) == (
+        usd.this_month,
+        usd.ttm,
+    )
+    assert (eur.unallocated.share_this_month, eur.unallocated.share_ttm) == (1, 1)
+
+
+def test_with_no_scope_all_spend_is_unallocated(spend):
+    usd = portfolio_brief_build().currencies[0]
+
+    assert usd.unallocated.this_month == usd.this_month
+    assert usd.unallocated.share_ttm == 1
+
+
+def test_a_superseded_billing_slice_leaves_every_figure(spend):
+    old = BillingSlice.objects.get(billing_account_id="ba-EUR", billing_period_start__month=1)
+    old.is_current = False
+    old.save()
+
+    eur = portfolio_brief_build().currencies[1]
+
+    assert eur.ttm.effective == Decimal("40.00")
+
+
+def test_scope_brief_counts_only_the_scope_rows_and_its_share_of_the_portfolio(spend):
+    scope = scope_with_rules_create(
+        "Core platform", ("provider_name", "equals", "AWS"), description="Shared platform."
+    )
+
+    brief = scope_brief_build(scope=scope)
+
+    assert brief.scope.name == "Core platform" and brief.rule_count == 1
+    assert brief.period.this_month == dt.date(2025, 3, 1)
+    assert [section.currency for section in brief.currencies] == ["USD"]
+    usd = brief.currencies[0]
+    assert usd.this_month == _sum_months(spend, ["2025-03"], currency="USD", provider="AWS")
+    assert usd.ttm == _sum_months(spend, TTM, currency="USD", provider="AWS")
+    assert [line.name for line in usd.providers] == ["AWS"]
+    assert [m.service_name for m in usd.movers_up] == ["Amazon EC2"]
+    assert [m.service_name for m in usd.movers_down] == ["Amazon S3"]
+    share = usd.portfolio_share
+    assert (share.this_month, share.ttm) == (usd.this_month, usd.ttm)
+    assert share.whole_this_month == _sum_months(spend, ["2025-03"], currency="USD")
+    assert share.whole_ttm == _sum_months(spend, TTM, currency="USD")
+    assert share.share_this_month == usd.this_month.effective / share.whole_this_month.effective
+    assert share.share_ttm == usd.ttm.effective / share.whole_ttm.effective
+    assert usd.unallocated is None
+
+
+def test_providers_beyond_the_limit_fold_into_one_line(db):
+    for n in range(10):
+        spend_row_create(provider_name=f"Provider {n}", cost=str(100 - n))
+
+    providers = portfolio_brief_build().currencies[0].providers
+
+    assert [line.name for line in providers] == [
+        *(f"Provider {n}" for n in range(7)),
+        OTHER_PROVIDERS,
+    ]
+    assert providers[-1].this_month.effective == Decimal(93 + 92 + 91)
+
+
+def test_freshness_reports_the_last_loaded_delivery_and_charge_dates(spend):
+    finished = dt.datetime(2025, 4, 2, 6, 30, tzinfo=dt.UTC)
+    Delivery.objects.create(
+        status=Delivery.Status.LOADED,
+        focus_version="1.2",
+        rows_loaded=15,
+        warnings=[{"code": "a"}, {"code": "b"}],
+        finished_at=finished,
+    )
+    Delivery.objects.create(status=Delivery.Status.REJECTED, finished_at=finished.replace(day=3))
+
+    freshness = portfolio_brief_build().freshness
+
+    assert (freshness.loaded_at, freshness.rows_loaded) == (finished, 15)
+    assert (freshness.warnings_count, freshness.focus_version) == (2, "1.2")
+    assert freshness.oldest_charge_date == dt.date(2024, 2, 1)
+    assert freshness.newest_charge_date == dt.date(2025, 3, 1)
+
+
+def test_a_brief_of_no_spend_is_empty(db):
+    brief = portfolio_brief_build()
+
+    assert (brief.period, brief.currencies) == (None, [])
+    assert brief.freshness.delivery_id is None
