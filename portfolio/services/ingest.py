@@ -11,14 +11,18 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, connections, transaction
 from django.utils import timezone
+from django.utils.text import get_valid_filename
 
 from finops_exec.api_errors import ApplicationError
 from finops_exec.exact import money_str
@@ -103,6 +107,39 @@ def _file_describe(path: Path) -> dict[str, Any]:
         "sha256": digest.hexdigest(),
         "format": file_format_detect(path),
     }
+
+
+def delivery_create_from_uploads(*, uploads: list[UploadedFile], user: Any = None) -> Delivery:
+    """Save uploaded files under ``INGEST_UPLOAD_DIR/<uuid>/`` and record a queued delivery.
+
+    Raises ``ApplicationError`` (413) when together they exceed ``INGEST_MAX_UPLOAD_BYTES``.
+    """
+    upload_bytes_check(size=sum(upload.size or 0 for upload in uploads))
+    folder = Path(settings.INGEST_UPLOAD_DIR) / uuid.uuid4().hex
+    folder.mkdir(parents=True)
+    paths = []
+    for index, upload in enumerate(uploads):
+        name = get_valid_filename(Path(upload.name or "").name) if upload.name else ""
+        path = folder / (name or f"upload-{index + 1}")
+        if path.exists():
+            path = folder / f"{index + 1}-{path.name}"
+        with path.open("wb") as handle:
+            for block in upload.chunks():
+                handle.write(block)
+        paths.append(path)
+    return delivery_create(paths=paths, source=Delivery.Source.UPLOAD, user=user)
+
+
+def upload_bytes_check(*, size: int) -> None:
+    """Raise a 413 ``ApplicationError`` when ``size`` exceeds the upload limit."""
+    limit = settings.INGEST_MAX_UPLOAD_BYTES
+    if size > limit:
+        raise ApplicationError(
+            f"The upload is {size} bytes, over the limit of {limit} bytes; split the delivery "
+            "into smaller files or load it with the ingest_focus command.",
+            code="upload_too_large",
+            status_code=413,
+        )
 
 
 def delivery_enqueue(*, delivery: Delivery) -> None:
