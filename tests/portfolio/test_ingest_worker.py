@@ -51,10 +51,28 @@ def celery_worker_process(transactional_db):
     )
     env.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key")
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "finops_exec", "worker", "--pool=solo",
-         "-Q", "default,ingest", "--without-heartbeat", "--without-gossip", "--without-mingle",
-         "-l", "warning", "-n", f"test-{os.getpid()}@%h"],
-        cwd=PROJECT_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "finops_exec",
+            "worker",
+            "--pool=solo",
+            "-Q",
+            "default,ingest",
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+            "-l",
+            "warning",
+            "-n",
+            f"test-{os.getpid()}@%h",
+        ],
+        cwd=PROJECT_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     yield worker
     worker.terminate()
