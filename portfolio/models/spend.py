@@ -38,7 +38,9 @@ class Delivery(models.Model):
         default=list, help_text="Each file's name, stored path, size, SHA-256 and detected format."
     )
     content_sha256 = models.CharField(
-        max_length=64, blank=True, db_index=True,
+        max_length=64,
+        blank=True,
+        db_index=True,
         help_text="Hash over the files' contents; the same delivery loaded again is a no-op.",
     )
     duplicate_of = models.ForeignKey(
@@ -55,7 +57,10 @@ class Delivery(models.Model):
     errors = models.JSONField(default=list)
     error_message = models.TextField(blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="deliveries",
     )
     created_at = models.DateTimeField(auto_now_add=True)
@@ -192,7 +197,8 @@ class SpendRow(models.Model):
 
     tags = models.JSONField(default=dict, blank=True, help_text="Tags as one JSON object.")
     extras = models.JSONField(
-        default=dict, blank=True,
+        default=dict,
+        blank=True,
         help_text="Every other column of the file by its original name, x_ columns included.",
     )
 
