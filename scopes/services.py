@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import ProtectedError, RestrictedError
 from django.utils.text import slugify
 
 from scopes.models import Dimension, Operator, Scope, ScopeRule, TechnologyCategory
@@ -129,9 +130,20 @@ def _rules_replace(scope: Scope, built: list[ScopeRule]) -> None:
 
 
 def scope_delete(*, scope: Scope) -> None:
-    """Delete the scope and its rules; its spend rows are untouched (they may fall unallocated)."""
+    """Delete the scope and its rules; its spend rows are untouched (they may fall unallocated).
+
+    Raises ``ValidationError`` naming what still depends on the scope when something protects it.
+    """
     slug = scope.slug
-    scope.delete()
+    try:
+        with transaction.atomic():
+            scope.delete()
+    except (ProtectedError, RestrictedError) as error:
+        kinds = sorted({obj._meta.verbose_name_plural for obj in error.args[1]})
+        raise ValidationError(
+            f"The scope {slug!r} is still used by {', '.join(map(str, kinds))}; "
+            "move or delete those first, or mark the scope inactive."
+        ) from None
     logger.info("scope %s: deleted", slug)
 
 

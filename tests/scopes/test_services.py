@@ -137,3 +137,23 @@ def test_delete_removes_the_scope_and_its_rules():
 
     assert not Scope.objects.exists()
     assert not ScopeRule.objects.exists()
+
+
+def test_delete_of_a_protected_scope_names_what_still_uses_it(monkeypatch):
+    from django.db.models import ProtectedError
+
+    scope = scope_create(name="Cloud")
+    rule = ScopeRule.objects.create(scope=scope, dimension="provider_name", value="AWS")
+
+    def protected(*args, **kwargs):
+        raise ProtectedError("protected", {rule})
+
+    monkeypatch.setattr(Scope, "delete", protected)
+
+    with pytest.raises(ValidationError) as raised:
+        scope_delete(scope=scope)
+
+    assert raised.value.messages == [
+        "The scope 'cloud' is still used by scope rules; move or delete those first, "
+        "or mark the scope inactive."
+    ]
