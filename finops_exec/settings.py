@@ -7,6 +7,7 @@ eagerly in-process, DEBUG off. ``.env.example`` lists every variable.
 from pathlib import Path
 
 import dj_database_url
+import plotly
 from django.core.exceptions import ImproperlyConfigured
 
 from finops_exec.env import env_bool, env_file_load, env_int, env_list, env_str
@@ -107,7 +108,8 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [
     BASE_DIR / "static",
-    ("vendor/plotly", Path(__import__("plotly").__file__).parent / "package_data"),
+    # plotly.js comes from the installed plotly package: briefs never load a script from a CDN.
+    ("vendor/plotly", Path(plotly.__file__).parent / "package_data"),
 ]
 STATIC_ROOT = Path(env_str("DJANGO_STATIC_ROOT") or BASE_DIR / "staticfiles")
 STORAGES = {
