@@ -92,7 +92,7 @@ def _copy_rows(table: pa.Table) -> None:
     for name in _ROW_FIELDS:
         column = table.column(name)
         if pa.types.is_timestamp(column.type):
-            column = pc.strftime(column, format="%Y-%m-%dT%H:%M:%S.%fZ", locale="C")
+            column = pc.strftime(column, format="%Y-%m-%dT%H:%M:%SZ", locale="C")
         arrays.append(column)
     buffer = io.BytesIO()
     pcsv.write_csv(
