@@ -6,6 +6,8 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from finops_exec.exact import money_str
@@ -14,6 +16,7 @@ from scopes.models import Scope
 from scopes.selectors import scope_get
 
 
+@extend_schema_field(OpenApiTypes.DATE)
 class IsoDateField(serializers.Field):
     """A calendar date written as YYYY-MM-DD; the error names the value given."""
 
