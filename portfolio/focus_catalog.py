@@ -185,8 +185,8 @@ ACCOUNTS: tuple[Account, ...] = (
         "examplecorp.atlassian.net", "Cloud Site", None, (), (), invoice_code="ATL",
     ),
     Account(
-        "datadog", "Datadog", "Datadog", "Datadog, Inc.", "dd-examplecorp",
-        "ExampleCorp Datadog", "Organization", None, (), (), invoice_code="DD",
+        "github", "GitHub", "GitHub", "GitHub, Inc.", "ent-examplecorp",
+        "ExampleCorp Enterprise", "Enterprise", None, (), (), invoice_code="GH",
     ),
     Account(
         "oracle_lic", "Oracle Licensing", "Oracle", "Oracle America, Inc.", "CSI-20458813",
@@ -456,9 +456,9 @@ LINE_ITEMS: tuple[LineItem, ...] = (
         frequency="Recurring", monthly=True, n_resources=20, sigma=0.3, untagged_pct=0,
     ),
     LineItem(
-        "datadog", "datadog", SAAS, "Datadog Infrastructure Pro", "Management and Governance",
-        "Observability", "Infrastructure Pro hosts", "Hosts", 23_000_000, 45_000, 0.8,
-        ("platform", "web", "payments", "data"), charge_category="Purchase",
+        "github", "github", SAAS, "GitHub Enterprise Cloud", "Developer Tools",
+        "Source Code Management", "GitHub Enterprise user subscription", "Users", 21_000_000,
+        30_000, 0.8, ("eng", "platform", "web", "data"), charge_category="Purchase",
         frequency="Recurring", monthly=True, n_resources=40, sigma=0.4, untagged_pct=0,
     ),
     # Licensing: recurring monthly instalments of annual licences and support
