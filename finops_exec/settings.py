@@ -152,6 +152,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Technology spend, scopes, decisions and exports for FinOps and finance.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
 }
 
 # Celery: with no REDIS_URL the tasks run eagerly in the calling process.
