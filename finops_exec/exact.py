@@ -43,7 +43,7 @@ class ExactDecimalField(models.DecimalField):
     def db_type(self, connection: Any) -> str | None:
         if connection.vendor == "sqlite":
             return "text"
-        return connection.data_types["DecimalField"] % self.db_type_parameters(connection)
+        return f"numeric({self.max_digits}, {self.decimal_places})"
 
     def get_internal_type(self) -> str:
         # Not "DecimalField": the SQLite backend would run its float-based decimal converter.
