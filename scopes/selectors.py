@@ -38,6 +38,7 @@ _NULLABLE_DIMENSIONS = frozenset(
         Dimension.INVOICE_ISSUER_NAME,
         Dimension.SUB_ACCOUNT_ID,
         Dimension.SERVICE_SUBCATEGORY,
+        Dimension.SERVICE_CATEGORY,
         Dimension.REGION_ID,
         Dimension.PRICING_UNIT,
     }
