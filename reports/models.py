@@ -36,6 +36,37 @@ MATURITY_CRITERIA: dict[str, dict[str, str]] = {
     },
 }
 
+# The capability's measures of success: (code, name, level, unit, description).
+STANDARD_KPIS: tuple[tuple[str, str, str, str, str], ...] = (
+    ("decision_cadence_coverage", "Decision cadence coverage", "enterprise", "percent",
+     "Share of major technology investment decisions that follow the agreed routine."),
+    ("decision_rights_clarity", "Decision rights clarity", "enterprise", "percent",
+     "Share of decisions taken by someone holding a documented right for them."),
+    ("value_reporting_consistency", "Consistency of technology value reporting", "enterprise",
+     "percent", "Share of priorities reported with the stable set of business measures."),
+    ("engineering_productivity", "Engineering productivity per tech spend", "enterprise",
+     "ratio", "Deployments per 1,000 of internal technology spend."),
+    ("change_event_readiness", "Change event readiness", "enterprise", "days",
+     "Days to produce a decision-ready baseline for a change event."),
+    ("priority_scope_adoption", "Priority scope adoption", "scope", "percent",
+     "Share of scopes reviewed in a leadership routine within their cadence."),
+    ("decision_readiness", "Decision readiness", "scope", "percent",
+     "Share of priority decisions with options compared on cost, risk, timing, quality and "
+     "outcome."),
+    ("unit_economics_decision_use", "Unit economics decision use", "scope", "percent",
+     "Share of decisions that reference an agreed unit measure."),
+    ("guardrails_and_ownership", "Guardrails and ownership", "scope", "percent",
+     "Share of decisions with explicit guardrails and named owners for follow-through."),
+    ("action_follow_through", "Action follow-through", "scope", "percent",
+     "Share of agreed actions completed by their due date."),
+    ("allocation_coverage", "Allocation coverage", "operational", "percent",
+     "Share of spend that scopes or allocation rules assign to an owner."),
+    ("forecast_accuracy", "Forecast accuracy", "operational", "percent",
+     "Mean absolute percentage error of last month's forecasts."),
+    ("commitment_utilisation", "Commitment utilisation", "operational", "percent",
+     "Share of committed spend actually used."),
+)  # fmt: skip
+
 
 class KpiDefinition(TimeStamped):
     """A measure of success, such as decision readiness or action follow-through."""
