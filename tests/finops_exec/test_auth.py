@@ -97,8 +97,8 @@ def test_a_wrong_token_is_refused(finance):
 
     response = APIClient().get("/api/v1/spend/", HTTP_AUTHORIZATION="Token not-a-real-token")
 
-    # 403, not 401: the first authenticator (session) sends no WWW-Authenticate challenge.
-    assert response.status_code == 403
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Token"
     assert response.json() == {
         "message": "Invalid token.",
         "code": "authentication_failed",
@@ -116,4 +116,4 @@ def test_the_openapi_schema_is_served_to_signed_in_users(executive_api, anonymou
     assert {"/api/v1/spend/", "/api/v1/scopes/", "/api/v1/scopes/{slug}/"} <= set(schema["paths"])
     parameters = {p["name"] for p in schema["paths"]["/api/v1/spend/"]["get"]["parameters"]}
     assert {"group_by", "start", "end", "scope", "format"} <= parameters
-    assert anonymous_api.get("/api/schema/").status_code == 403
+    assert anonymous_api.get("/api/schema/").status_code == 401

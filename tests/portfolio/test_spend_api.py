@@ -169,7 +169,7 @@ def test_unknown_format_is_a_400(executive_api):
 def test_spend_needs_a_signed_in_user(anonymous_api):
     response = anonymous_api.get(URL)
 
-    assert response.status_code == 403
+    assert response.status_code == 401
     assert response.json() == {
         "message": "Authentication credentials were not provided.",
         "code": "not_authenticated",

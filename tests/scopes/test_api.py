@@ -168,7 +168,7 @@ def test_only_practitioners_may_write(payments, request, client):
 def test_anonymous_users_may_not_read(payments, anonymous_api):
     response = anonymous_api.get(LIST)
 
-    assert response.status_code == 403
+    assert response.status_code == 401
     assert response.json()["code"] == "not_authenticated"
 
 
