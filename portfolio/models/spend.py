@@ -52,9 +52,21 @@ class Delivery(models.Model):
     rows_read = models.PositiveBigIntegerField(default=0)
     rows_loaded = models.PositiveBigIntegerField(default=0)
     rows_rejected = models.PositiveBigIntegerField(default=0)
+    chunk_rows = models.PositiveIntegerField(
+        default=0, help_text="Rows per chunk the delivery is split into; 0 until planned."
+    )
+    chunks_total = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Number of chunks, known once every file was read."
+    )
     totals = models.JSONField(default=dict, help_text="Per billing currency, the four cost sums.")
     warnings = models.JSONField(default=list)
     errors = models.JSONField(default=list)
+    conformance = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="FOCUS conformance report of the files: version, missing and unrecognised "
+        "columns, and findings with exact row counts and example rows.",
+    )
     error_message = models.TextField(blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -78,6 +90,46 @@ class Delivery(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in {self.Status.LOADED, self.Status.REJECTED, self.Status.FAILED}
+
+
+class DeliveryChunk(models.Model):
+    """A run of consecutive rows of one file of a delivery, loaded by one worker in one go.
+
+    Its rows are committed with the chunk marked done, in one transaction, so a chunk retried
+    after a crash either finds itself done or starts from nothing. Rows stay invisible to totals
+    until the delivery's finaliser promotes all its slices together.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        DONE = "done", "Done"
+        REJECTED = "rejected", "Rejected"
+        SKIPPED = "skipped", "Skipped"
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="chunks")
+    index = models.PositiveIntegerField(help_text="Position of the chunk in the delivery.")
+    file_index = models.PositiveSmallIntegerField(help_text="Index in delivery.files.")
+    first_row = models.PositiveBigIntegerField(help_text="Data row number of its first row.")
+    row_count = models.PositiveBigIntegerField(default=0)
+    rows_loaded = models.PositiveBigIntegerField(default=0)
+    rows_rejected = models.PositiveBigIntegerField(default=0)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    worker = models.CharField(max_length=200, blank=True, help_text="Host that loaded it.")
+    attempts = models.PositiveSmallIntegerField(default=0)
+    warnings = models.JSONField(default=list, blank=True)
+    errors = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["delivery", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["delivery", "index"], name="chunk_unique_in_delivery")
+        ]
+
+    def __str__(self) -> str:
+        return f"Delivery {self.delivery_id} chunk {self.index} ({self.status})"
 
 
 class BillingSlice(models.Model):
@@ -166,6 +218,10 @@ class SpendRow(models.Model):
     pricing_currency_contracted_unit_price = ExactDecimalField(null=True, blank=True)
     consumed_quantity = ExactDecimalField(null=True, blank=True)
     consumed_unit = models.CharField(max_length=100, null=True, blank=True)
+    # ConsumedQuantity in the unit's base ("50" of "1000 Tokens" is 50000 Tokens), so that
+    # quantities of one base unit can be summed across SKUs priced in different blocks.
+    consumed_base_quantity = ExactDecimalField(null=True, blank=True)
+    consumed_base_unit = models.CharField(max_length=100, null=True, blank=True)
 
     provider_name = models.CharField(max_length=200, help_text="ServiceProviderName from 1.3 on.")
     publisher_name = models.CharField(max_length=200, null=True, blank=True)
@@ -194,6 +250,11 @@ class SpendRow(models.Model):
     commitment_discount_unit = models.CharField(max_length=100, null=True, blank=True)
     capacity_reservation_id = models.TextField(null=True, blank=True)
     capacity_reservation_status = models.CharField(max_length=20, null=True, blank=True)
+    contract_commitment_ids = models.TextField(
+        null=True,
+        blank=True,
+        help_text="The ContractCommitmentIds of ContractApplied, each between | marks.",
+    )
 
     tags = models.JSONField(default=dict, blank=True, help_text="Tags as one JSON object.")
     extras = models.JSONField(

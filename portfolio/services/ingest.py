@@ -1,47 +1,89 @@
-"""FOCUS deliveries: record the files, load them all or nothing, and summarise the outcome.
+"""FOCUS deliveries: record the files, load them in chunks, and make them current all at once.
 
-A delivery is one set of files loaded in one database transaction: a single bad value anywhere
-rejects the delivery and stores no row. Loading the same files again (same content hash) is a
-no-op, and a newer delivery of an account's billing period supersedes the older one, so totals
-never count a period twice.
+How a delivery loads
+    A delivery is split into chunks of consecutive rows of one file (``DeliveryChunk``). Each
+    chunk is normalised and written with ``COPY`` in its own transaction, under billing slices
+    that are not current yet, and that same transaction marks the chunk done. When the last
+    chunk reports done, a finaliser takes a row lock on the Delivery and, in one transaction,
+    writes the monthly rollups, makes the delivery's slices current, supersedes the older
+    slices of the same accounts and periods, and records the totals. Readers only ever see
+    current slices, so no total includes part of a delivery: a crash before the finaliser
+    commits leaves staged rows that nothing counts, and a bad value anywhere rejects the whole
+    delivery and its staged rows are removed. Loading the same files again (same content hash)
+    is a no-op.
+
+    With a broker, chunks run as Celery tasks on any number of workers: the planner task reads
+    the files once, in bounded batches, spools each chunk as an Arrow IPC file (lz4) in
+    ``INGEST_SPOOL_DIR`` and queues it at once, so workers load while it is still reading.
+    Without a broker (and for ``ingest_focus``) the same functions run in-process, chunk after
+    chunk, without the spool. A chunk task is idempotent: a redelivered message finds its
+    chunk done, or finds no row of it, because rows and the done mark commit together.
+
+Why rows in PostgreSQL and rollups beside them
+    Koku keeps raw provider rows as Parquet in object storage and serves its UI from summary
+    tables in PostgreSQL; the Microsoft FinOps hubs keep raw exports as Parquet per delivery and
+    query them with Data Explorer. Both make ingest cheap by never indexing raw rows in the
+    database. Here the spend API and scope rules group and filter by any FOCUS column and by
+    tag, at the grain of a row, so the rows stay in PostgreSQL (``SpendRow``, partitioned by
+    billing month where the schema allows it) and ``MonthlySpend`` is the summary table that
+    briefs can read without scanning rows. Chunks pay the row cost in parallel; the finaliser
+    pays one grouped scan of the delivery's own rows, and totals are summed from its rollups.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import os
+import shutil
+import socket
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.ipc as ipc
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db import connection, connections, transaction
+from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.text import get_valid_filename
 
 from finops_exec.api_errors import ApplicationError
 from finops_exec.exact import money_str
 from portfolio.focus import columns as fc
+from portfolio.focus.conformance import conformance_check
 from portfolio.focus.errors import DeliveryRejected, RowError, WarningLog
-from portfolio.focus.normalise import chunk_normalise, column_plan_make, text_limits_load
+from portfolio.focus.normalise import (
+    ColumnPlan,
+    chunk_normalise,
+    column_plan_make,
+    text_limits_load,
+)
 from portfolio.focus.reader import (
     FileUnreadable,
     file_batches,
     file_format_detect,
     file_header_read,
     file_rows_estimate,
+    zip_archives_expand,
 )
 from portfolio.models import Delivery
+from portfolio.models.spend import DeliveryChunk
+from portfolio.services.commitments_load import (
+    commitment_ids_known,
+    contract_commitment_file_load,
+)
 from portfolio.services.spend_load import (
     SliceRegistry,
     billing_slices_promote,
     delivery_totals,
     monthly_spend_write,
+    spend_rows_discard,
     spend_rows_write,
 )
 from scopes.categorization import CategoryRules, category_rules_load, technology_category_assign
@@ -50,8 +92,23 @@ logger = logging.getLogger(__name__)
 
 Progress = Callable[[int, int | None], None]
 
+# 100,000 rows of a wide FOCUS file normalise in well under 100 MB and take about a second
+# to load: small enough for flat memory and fine-grained progress, large enough that the
+# per-chunk bookkeeping (one locked update of the Delivery row) does not show.
+CHUNK_ROWS = 100_000
 _HASH_BLOCK = 8 * 1024 * 1024
+_SNIFF_BYTES = 8192
 _GENERIC_FAILURE = "The ingest failed unexpectedly; the error has been logged. Nothing was stored."
+_BROKER_DOWN = (
+    "The ingest queue is not reachable, so the upload was not kept; nothing was stored. "
+    "Try again in a few minutes, or load the files with the ingest_focus command."
+)
+# Advisory lock key shared by finalisers: promotion of the same account and period by two
+# deliveries at once must not interleave.
+_FINALISE_LOCK = 7_301_462_001
+
+
+# Recording deliveries -----------------------------------------------------------------------
 
 
 def delivery_create(
@@ -92,7 +149,7 @@ def _paths_expand(paths: list[Path]) -> list[Path]:
                 f"{path} does not exist; give the path of a FOCUS file or folder.",
                 code="file_not_found",
             )
-    return expanded
+    return zip_archives_expand(paths=expanded)
 
 
 def _file_describe(path: Path) -> dict[str, Any]:
@@ -112,22 +169,29 @@ def _file_describe(path: Path) -> dict[str, Any]:
 def delivery_create_from_uploads(*, uploads: list[UploadedFile], user: Any = None) -> Delivery:
     """Save uploaded files under ``INGEST_UPLOAD_DIR/<uuid>/`` and record a queued delivery.
 
-    Raises ``ApplicationError`` (413) when together they exceed ``INGEST_MAX_UPLOAD_BYTES``.
+    Raises ``ApplicationError``: 413 when together they exceed ``INGEST_MAX_UPLOAD_BYTES``,
+    415 when a file is not text, gzip, Parquet or zip. Nothing is saved when one is refused.
     """
     upload_bytes_check(size=sum(upload.size or 0 for upload in uploads))
+    for upload in uploads:
+        upload_type_check(upload=upload)
     folder = Path(settings.INGEST_UPLOAD_DIR) / uuid.uuid4().hex
     folder.mkdir(parents=True)
     paths = []
-    for index, upload in enumerate(uploads):
-        name = get_valid_filename(Path(upload.name or "").name) if upload.name else ""
-        path = folder / (name or f"upload-{index + 1}")
-        if path.exists():
-            path = folder / f"{index + 1}-{path.name}"
-        with path.open("wb") as handle:
-            for block in upload.chunks():
-                handle.write(block)
-        paths.append(path)
-    return delivery_create(paths=paths, source=Delivery.Source.UPLOAD, user=user)
+    try:
+        for index, upload in enumerate(uploads):
+            name = get_valid_filename(Path(upload.name or "").name) if upload.name else ""
+            path = folder / (name or f"upload-{index + 1}")
+            if path.exists():
+                path = folder / f"{index + 1}-{path.name}"
+            with path.open("wb") as handle:
+                for block in upload.chunks():
+                    handle.write(block)
+            paths.append(path)
+        return delivery_create(paths=paths, source=Delivery.Source.UPLOAD, user=user)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
 
 
 def upload_bytes_check(*, size: int) -> None:
@@ -142,75 +206,197 @@ def upload_bytes_check(*, size: int) -> None:
         )
 
 
-def delivery_enqueue(*, delivery: Delivery) -> None:
-    """Queue the ingest once the surrounding transaction commits (at once if there is none)."""
+def upload_type_check(*, upload: UploadedFile) -> None:
+    """Raise a 415 ``ApplicationError`` unless the file starts like CSV, gzip, Parquet or zip.
+
+    Only the first bytes are looked at: text must be UTF-8 without NUL bytes. A file that
+    passes can still be rejected by the ingest, with row and column named.
+    """
+    upload.seek(0)
+    head = upload.read(_SNIFF_BYTES)
+    upload.seek(0)
+    if head[:2] == b"\x1f\x8b" or head[:4] in (b"PAR1", b"PK\x03\x04"):
+        return
+    text_like = b"\x00" not in head
+    if text_like:
+        try:
+            head.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            # A multi-byte character cut by the probe's end is still text.
+            text_like = exc.start >= len(head) - 3
+    if not text_like:
+        raise ApplicationError(
+            f"{upload.name} is not a CSV, gzip-compressed CSV, Parquet or zip file; send FOCUS "
+            "cost-and-usage exports in one of those formats.",
+            code="unsupported_media_type",
+            status_code=415,
+        )
+
+
+# Queueing -----------------------------------------------------------------------------------
+
+
+def delivery_enqueue(*, delivery: Delivery, chunk_rows: int | None = None) -> None:
+    """Queue the ingest once the surrounding transaction commits (at once if there is none).
+
+    When the broker cannot be reached the delivery is marked failed, its uploaded files are
+    removed, and a 503 ``ApplicationError`` (``broker_unavailable``) is raised: an upload is
+    either queued or not kept, never left queued with no job to run it.
+    """
+    transaction.on_commit(lambda: _publish(delivery, chunk_rows))
+
+
+def _publish(delivery: Delivery, chunk_rows: int | None) -> None:
+    from kombu.exceptions import OperationalError
+
     from portfolio.tasks import delivery_ingest_task
 
-    transaction.on_commit(lambda: delivery_ingest_task.delay(delivery.pk))
+    try:
+        delivery_ingest_task.apply_async(
+            (delivery.pk,),
+            {"chunk_rows": chunk_rows},
+            retry=True,
+            retry_policy={"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5},
+        )
+    except (OperationalError, ConnectionError) as exc:
+        logger.warning("ingest %s: the broker is unreachable (%s); not queued", delivery.pk, exc)
+        _uploads_remove(delivery)
+        Delivery.objects.filter(pk=delivery.pk).update(
+            status=Delivery.Status.FAILED,
+            finished_at=timezone.now(),
+            error_message=_BROKER_DOWN,
+            errors=[RowError("", None, None, None, _BROKER_DOWN).as_dict()],
+        )
+        raise ApplicationError(_BROKER_DOWN, code="broker_unavailable", status_code=503) from exc
+
+
+def _uploads_remove(delivery: Delivery) -> None:
+    if delivery.source != Delivery.Source.UPLOAD:
+        return
+    upload_root = Path(settings.INGEST_UPLOAD_DIR).resolve()
+    for entry in delivery.files:
+        folder = Path(entry["path"]).parent
+        if folder.resolve().parent == upload_root:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+# Reading a delivery into chunks -------------------------------------------------------------
 
 
 @dataclass
-class _Run:
-    """What one ingest learns as it reads, kept outside the transaction that may roll back."""
+class _Plan:
+    """What reading the files learns besides the rows: header warnings, bad lines, versions."""
 
     warnings: WarningLog = field(default_factory=WarningLog)
     errors: list[RowError] = field(default_factory=list)
-    versions: list[str] = field(default_factory=list)
-    rows_read: int = 0
-    rows_loaded: int = 0
+    versions: dict[int, str] = field(default_factory=dict)
     rows_rejected: int = 0
-    started: float = field(default_factory=time.monotonic)
 
 
-def delivery_ingest(*, delivery: Delivery, progress: Progress | None = None) -> Delivery:
-    """Load the delivery's files into spend, all or nothing, and record the outcome on it.
+@dataclass
+class _ChunkSpec:
+    index: int
+    file_index: int
+    first_row: int
+    table: pa.Table
 
-    Sets ``status`` to loaded, rejected (bad input: ``errors`` say file, row, column and
-    value) or failed (unexpected: details in the log), with counts, per-currency totals,
-    warnings and timings. ``progress(rows_done, rows_expected)`` is called after each chunk.
-    Never raises for bad input or an unexpected error; the outcome is on the returned row.
+
+def _chunks_read(delivery: Delivery, plan: _Plan, chunk_rows: int) -> Iterator[_ChunkSpec]:
+    """The delivery's rows as chunks of at most ``chunk_rows`` rows of one file, in order.
+
+    Stops at the first file problem (header, unreadable content, a line of the wrong width),
+    with the problem in ``plan.errors``.
     """
-    run = _Run()
-    _mark_running(delivery)
-    logger.info("ingest %s: started, %s files", delivery.pk, len(delivery.files))
-    try:
-        original = _original_of(delivery)
-        if original is not None:
-            _record_duplicate(delivery, original, run)
-        else:
-            with transaction.atomic():
-                _load(delivery, run, progress)
-            _record_loaded(delivery, run)
-    except DeliveryRejected as exc:
-        run.errors = run.errors or exc.errors
-        _record_rejected(delivery, run)
-    except Exception:
-        logger.exception("ingest %s: failed unexpectedly", delivery.pk)
-        _record_failed(delivery, run)
-    logger.info(
-        "ingest %s: %s, %s rows read, %s loaded, %s rejected, %s warnings in %.1f s",
-        delivery.pk, delivery.status, run.rows_read, run.rows_loaded, run.rows_rejected,
-        len(delivery.warnings), time.monotonic() - run.started,
-    )  # fmt: skip
-    return delivery
+    index = 0
+    for file_index, entry in enumerate(delivery.files):
+        name, path, fmt = entry["name"], Path(entry["path"]), entry["format"]
+
+        def bad_line(problem: str, name: str = name) -> None:
+            plan.errors.append(RowError(name, None, None, None, problem))
+            plan.rows_rejected += 1
+
+        try:
+            header = file_header_read(path, fmt)
+            if contract_commitment_file_load(
+                path=path, fmt=fmt, name=name, header=header, warnings=plan.warnings
+            ):
+                plan.versions[file_index] = "1.3"
+                continue
+            column_plan = column_plan_make(header=header, file=name, warnings=plan.warnings)
+            plan.versions[file_index] = column_plan.version
+            first_row = 1
+            batches = file_batches(path, fmt, header, on_bad_line=bad_line)
+            for table in _rebatch(batches, chunk_rows):
+                if plan.errors:
+                    return
+                yield _ChunkSpec(index, file_index, first_row, table)
+                index += 1
+                first_row += table.num_rows
+        except FileUnreadable as exc:
+            plan.errors.append(RowError(name, None, None, None, str(exc)))
+        except DeliveryRejected as exc:
+            plan.errors.extend(exc.errors)
+        if plan.errors:
+            return
 
 
-def _mark_running(delivery: Delivery) -> None:
+def _rebatch(tables: Iterator[pa.Table], size: int) -> Iterator[pa.Table]:
+    """Tables of exactly ``size`` rows (the last one shorter) from tables of any size."""
+    pending: list[pa.Table] = []
+    held = 0
+    for table in tables:
+        pending.append(table)
+        held += table.num_rows
+        while held >= size:
+            whole = pa.concat_tables(pending)
+            yield whole.slice(0, size).combine_chunks()
+            rest = whole.slice(size)
+            pending, held = ([rest] if rest.num_rows else []), rest.num_rows
+    if held:
+        yield pa.concat_tables(pending).combine_chunks()
+
+
+def _mark_running(delivery: Delivery, chunk_rows: int) -> None:
     # Committed before the load starts, so readers see the job running while it loads.
-    expected = 0
+    expected: int | None = 0
     for entry in delivery.files:
         estimate = file_rows_estimate(Path(entry["path"]), entry["format"])
-        if estimate is None:
+        if estimate is None or expected is None:
             expected = None
-            break
+            continue
         expected += estimate
     delivery.status = Delivery.Status.RUNNING
     delivery.started_at = timezone.now()
     delivery.rows_expected = expected
     delivery.rows_done = 0
+    delivery.chunk_rows = chunk_rows
     delivery.save(
-        update_fields=["status", "started_at", "rows_expected", "rows_done", "updated_at"]
-    )
+        update_fields=[
+            "status", "started_at", "rows_expected", "rows_done", "chunk_rows", "updated_at",
+        ]
+    )  # fmt: skip
+
+
+def _plan_record(delivery: Delivery, plan: _Plan, chunks: int) -> bool:
+    """Store what reading learnt and the chunk count; True when the finaliser may run now."""
+    conformance = conformance_check(files=delivery.files, commitments_known=commitment_ids_known)
+    with transaction.atomic():
+        locked = Delivery.objects.select_for_update().get(pk=delivery.pk)
+        files = list(locked.files)
+        for file_index, version in plan.versions.items():
+            files[file_index] = {**files[file_index], "focus_version": version}
+        locked.files = files
+        locked.chunks_total = chunks
+        locked.warnings = plan.warnings.as_list()
+        locked.errors = [error.as_dict() for error in plan.errors]
+        locked.rows_rejected = plan.rows_rejected
+        locked.conformance = conformance
+        locked.save(
+            update_fields=["files", "chunks_total", "warnings", "errors", "rows_rejected",
+                           "conformance", "updated_at"]
+        )  # fmt: skip
+        settled = locked.chunks.exclude(status=DeliveryChunk.Status.QUEUED).count()
+        return bool(plan.errors) or settled == chunks
 
 
 def _original_of(delivery: Delivery) -> Delivery | None:
@@ -226,64 +412,228 @@ def _original_of(delivery: Delivery) -> Delivery | None:
     )
 
 
-def _load(delivery: Delivery, run: _Run, progress: Progress | None) -> None:
-    rules = category_rules_load()
-    text_limits_load()
-    registry = SliceRegistry(delivery)
-    reporter = _ProgressReporter(delivery, progress)
-    try:
-        for index, entry in enumerate(delivery.files):
-            _file_load(delivery, index, entry, run, rules, registry, reporter)
-    finally:
-        reporter.close()
-    if run.errors:
-        raise DeliveryRejected(run.errors)
+# In-process ingest --------------------------------------------------------------------------
 
-    superseded = billing_slices_promote(registry=registry)
-    rollups = monthly_spend_write(delivery=delivery)
+
+def delivery_ingest(
+    *, delivery: Delivery, progress: Progress | None = None, chunk_rows: int = CHUNK_ROWS
+) -> Delivery:
+    """Load the delivery in this process, chunk after chunk, and record the outcome on it.
+
+    Sets ``status`` to loaded, rejected (bad input: ``errors`` say file, row, column and
+    value) or failed (unexpected: details in the log), with counts, per-currency totals,
+    warnings and timings. ``progress(rows_done, rows_expected)`` is called after each chunk.
+    Never raises for bad input or an unexpected error; the outcome is on the returned row.
+    """
+    started = time.monotonic()
+    _mark_running(delivery, chunk_rows)
+    logger.info("ingest %s: started in-process, %s files", delivery.pk, len(delivery.files))
+    try:
+        original = _original_of(delivery)
+        if original is not None:
+            delivery = _record_duplicate(delivery, original)
+        else:
+            _ingest_inline(delivery, progress, chunk_rows)
+            delivery = delivery_finalise(delivery_id=delivery.pk)
+    except Exception:
+        logger.exception("ingest %s: failed unexpectedly", delivery.pk)
+        delivery = delivery_fail(delivery_id=delivery.pk)
+    _log_outcome(delivery, started)
+    return delivery
+
+
+def _ingest_inline(delivery: Delivery, progress: Progress | None, chunk_rows: int) -> None:
+    plan = _Plan()
+    loader = _ChunkLoader(delivery, worker=_inline_worker())
+    count = 0
+    for spec in _chunks_read(delivery, plan, chunk_rows):
+        chunk = _chunk_create(delivery, spec)
+        count += 1
+        outcome = loader.load(chunk, spec.table)
+        if progress:
+            progress(outcome.rows_done, delivery.rows_expected)
+        if outcome.rejected:
+            break
+    _plan_record(delivery, plan, count)
+
+
+def _inline_worker() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _log_outcome(delivery: Delivery, started: float) -> None:
     logger.info(
-        "ingest %s: %s slices, %s superseded, %s monthly rollups",
-        delivery.pk, len(registry.slices), superseded, rollups,
+        "ingest %s: %s, %s rows read, %s loaded, %s rejected, %s warnings in %.1f s",
+        delivery.pk, delivery.status, delivery.rows_read, delivery.rows_loaded,
+        delivery.rows_rejected, len(delivery.warnings), time.monotonic() - started,
     )  # fmt: skip
 
 
-def _file_load(
-    delivery: Delivery,
-    index: int,
-    entry: dict[str, Any],
-    run: _Run,
-    rules: CategoryRules,
-    registry: SliceRegistry,
-    reporter: _ProgressReporter,
-) -> None:
-    name, path, fmt = entry["name"], Path(entry["path"]), entry["format"]
-    try:
-        header = file_header_read(path, fmt)
-        plan = column_plan_make(header=header, file=name, warnings=run.warnings)
-        run.versions.append(plan.version)
+# Distributed ingest -------------------------------------------------------------------------
 
-        def bad_line(problem: str) -> None:
-            run.errors.append(RowError(name, None, None, None, problem))
-            run.rows_rejected += 1
 
-        first_row = 1
-        for raw in file_batches(path, fmt, header, on_bad_line=bad_line):
-            table, chunk = chunk_normalise(
-                table=raw, plan=plan, first_row=first_row, warnings=run.warnings
-            )
-            first_row += raw.num_rows
-            run.rows_read += raw.num_rows
-            run.rows_rejected += len(chunk.bad_rows)
-            run.errors.extend(chunk.errors)
-            if run.errors:
-                # The delivery is rejected: stop reading, nothing of it will be kept.
-                raise DeliveryRejected(run.errors)
-            spend_rows_write(table=_row_table(table, delivery, index, rules, registry))
-            run.rows_loaded += table.num_rows
-            reporter.report(run.rows_read)
-    except FileUnreadable as exc:
-        run.errors.append(RowError(name, None, None, None, str(exc)))
-        raise DeliveryRejected(run.errors) from exc
+def delivery_plan(*, delivery: Delivery, chunk_rows: int | None = None) -> bool:
+    """Read the delivery's files into spooled chunks and queue one task per chunk.
+
+    Returns True when the finaliser should run now (nothing to load, a duplicate, a file
+    problem, or every chunk already done on a replanned delivery). Replanning after a crash
+    gives the same chunks: chunks already done are not queued again.
+    """
+    from portfolio.tasks import delivery_chunk_task
+
+    size = chunk_rows or delivery.chunk_rows or CHUNK_ROWS
+    _mark_running(delivery, size)
+    original = _original_of(delivery)
+    if original is not None:
+        _record_duplicate(delivery, original)
+        return False
+    logger.info("ingest %s: planning chunks of %s rows", delivery.pk, size)
+
+    plan = _Plan()
+    spool = _spool_dir(delivery)
+    spool.mkdir(parents=True, exist_ok=True)
+    count = 0
+    for spec in _chunks_read(delivery, plan, size):
+        chunk = _chunk_create(delivery, spec)
+        count += 1
+        if chunk.status != DeliveryChunk.Status.QUEUED:
+            continue
+        _spool_write(spool / f"{spec.index}.arrow", spec.table)
+        delivery_chunk_task.delay(chunk.pk)
+    logger.info("ingest %s: %s chunks queued", delivery.pk, count)
+    return _plan_record(delivery, plan, count)
+
+
+def delivery_chunk_run(*, chunk_id: int, worker: str) -> bool:
+    """Load one spooled chunk; True when it was the last one and the finaliser should run."""
+    chunk = DeliveryChunk.objects.select_related("delivery").filter(pk=chunk_id).first()
+    if chunk is None or chunk.status != DeliveryChunk.Status.QUEUED:
+        return False
+    if chunk.delivery.is_finished:
+        return False
+    path = _spool_dir(chunk.delivery) / f"{chunk.index}.arrow"
+    with pa.memory_map(str(path)) as source:
+        table = ipc.open_file(source).read_all()
+    return _ChunkLoader(chunk.delivery, worker=worker).load(chunk, table).finalise
+
+
+def _spool_dir(delivery: Delivery) -> Path:
+    root = getattr(settings, "INGEST_SPOOL_DIR", None) or Path(settings.MEDIA_ROOT) / "spool"
+    return Path(root) / f"delivery-{delivery.pk}"
+
+
+def _spool_write(path: Path, table: pa.Table) -> None:
+    # Written aside and renamed, so a reader never maps a half-written chunk.
+    partial = path.with_suffix(".partial")
+    options = ipc.IpcWriteOptions(compression="lz4")
+    sink = pa.OSFile(str(partial), "wb")
+    with sink, ipc.new_file(sink, table.schema, options=options) as writer:
+        writer.write_table(table)
+    partial.replace(path)
+
+
+def _chunk_create(delivery: Delivery, spec: _ChunkSpec) -> DeliveryChunk:
+    chunk, _created = DeliveryChunk.objects.get_or_create(
+        delivery=delivery,
+        index=spec.index,
+        defaults={
+            "file_index": spec.file_index,
+            "first_row": spec.first_row,
+            "row_count": spec.table.num_rows,
+        },
+    )
+    return chunk
+
+
+# Loading one chunk --------------------------------------------------------------------------
+
+
+@dataclass
+class _Outcome:
+    rows_done: int = 0
+    rejected: bool = False
+    finalise: bool = False
+
+
+class _ChunkAlreadySettled(Exception):
+    """Another run settled this chunk or its delivery first: this run's rows roll back."""
+
+
+class _ChunkLoader:
+    """Normalises chunks of one delivery and writes each in its own transaction."""
+
+    def __init__(self, delivery: Delivery, *, worker: str) -> None:
+        text_limits_load()
+        self.delivery = delivery
+        self.worker = worker
+        self.rules: CategoryRules = category_rules_load()
+        self.registry = SliceRegistry(delivery)
+        self.plans: dict[tuple[int, tuple[str, ...]], ColumnPlan] = {}
+
+    def load(self, chunk: DeliveryChunk, raw: pa.Table) -> _Outcome:
+        entry = self.delivery.files[chunk.file_index]
+        warnings = WarningLog()
+        table, result = chunk_normalise(
+            table=raw,
+            plan=self._column_plan(chunk.file_index, entry["name"], raw.column_names),
+            first_row=chunk.first_row,
+            warnings=warnings,
+        )
+        if result.errors:
+            return self._settle(chunk, warnings, result.errors, len(result.bad_rows), rows=None)
+        rows = _row_table(table, self.delivery, chunk.file_index, self.rules, self.registry)
+        return self._settle(chunk, warnings, [], 0, rows=rows)
+
+    def _column_plan(self, file_index: int, name: str, header: list[str]) -> ColumnPlan:
+        # Header warnings were recorded once by the planner; this log is thrown away.
+        key = (file_index, tuple(header))
+        if key not in self.plans:
+            self.plans[key] = column_plan_make(header=header, file=name, warnings=WarningLog())
+        return self.plans[key]
+
+    def _settle(
+        self,
+        chunk: DeliveryChunk,
+        warnings: WarningLog,
+        errors: list[RowError],
+        bad_rows: int,
+        rows: pa.Table | None,
+    ) -> _Outcome:
+        try:
+            with transaction.atomic():
+                if rows is not None:
+                    spend_rows_write(table=rows)
+                return self._record(chunk, warnings, errors, bad_rows)
+        except _ChunkAlreadySettled:
+            logger.info("ingest %s: chunk %s was settled by another run", chunk.delivery_id,
+                        chunk.index)  # fmt: skip
+            return _Outcome()
+
+    def _record(
+        self, chunk: DeliveryChunk, warnings: WarningLog, errors: list[RowError], bad_rows: int
+    ) -> _Outcome:
+        # The Delivery row lock orders chunk commits against the finaliser and each other.
+        delivery = Delivery.objects.select_for_update().get(pk=chunk.delivery_id)
+        fresh = DeliveryChunk.objects.select_for_update().get(pk=chunk.pk)
+        if delivery.is_finished or fresh.status != DeliveryChunk.Status.QUEUED:
+            raise _ChunkAlreadySettled
+        fresh.status = DeliveryChunk.Status.REJECTED if errors else DeliveryChunk.Status.DONE
+        fresh.rows_loaded = 0 if errors else fresh.row_count
+        fresh.rows_rejected = bad_rows
+        fresh.worker = self.worker[:200]
+        fresh.attempts += 1
+        fresh.warnings = warnings.as_list()
+        fresh.errors = [error.as_dict() for error in errors]
+        fresh.finished_at = timezone.now()
+        fresh.save()
+
+        done = delivery.rows_done + fresh.row_count
+        Delivery.objects.filter(pk=delivery.pk).update(
+            rows_done=F("rows_done") + fresh.row_count, updated_at=timezone.now()
+        )
+        settled = delivery.chunks.exclude(status=DeliveryChunk.Status.QUEUED).count()
+        planned = delivery.chunks_total is not None and settled == delivery.chunks_total
+        return _Outcome(rows_done=done, rejected=bool(errors), finalise=bool(errors) or planned)
 
 
 def _row_table(
@@ -304,104 +654,158 @@ def _row_table(
     return table.append_column("source_file", pa.array([file_index] * length, pa.int64()))
 
 
-class _ProgressReporter:
-    """Reports rows done to the caller and, where another connection can see it, to the row.
+# Finishing ----------------------------------------------------------------------------------
 
-    Inside the delivery's transaction an update of the Delivery row is invisible to others
-    until commit. On PostgreSQL a second connection writes ``rows_done`` in autocommit, so the
-    API shows live progress; SQLite allows one writer, so there it is only written at the end.
+
+def delivery_finalise(*, delivery_id: int) -> Delivery:
+    """Settle the delivery in one transaction: loaded (slices current) or rejected (discarded).
+
+    Idempotent: a finished delivery is returned as it is. Called when the last chunk is done,
+    when a chunk or file was rejected, or by the in-process ingest at its end.
     """
-
-    def __init__(self, delivery: Delivery, progress: Progress | None) -> None:
-        self.delivery = delivery
-        self.progress = progress
-        self.side = None
+    with transaction.atomic():
+        delivery = Delivery.objects.select_for_update().get(pk=delivery_id)
+        if delivery.is_finished:
+            return delivery
         if connection.vendor == "postgresql":
-            self.side = connections.create_connection(connection.alias)
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_FINALISE_LOCK])
+        chunks = list(delivery.chunks.order_by("index"))
+        warnings, errors = _gather(delivery, chunks)
+        delivery.rows_read = sum(chunk.row_count for chunk in chunks)
+        delivery.rows_rejected += sum(chunk.rows_rejected for chunk in chunks)
+        delivery.rows_loaded = sum(chunk.rows_loaded for chunk in chunks)
+        if errors:
+            spend_rows_discard(delivery=delivery)
+            _record_rejected(delivery, warnings, errors)
+        else:
+            rollups = monthly_spend_write(delivery=delivery)
+            superseded = billing_slices_promote(delivery=delivery)
+            _record_loaded(delivery, warnings)
+            logger.info("ingest %s: %s monthly rollups, %s slices superseded", delivery.pk,
+                        rollups, superseded)  # fmt: skip
+    _spool_remove(delivery)
+    return delivery
 
-    def report(self, rows_done: int) -> None:
-        if self.progress:
-            self.progress(rows_done, self.delivery.rows_expected)
-        if self.side is not None:
-            table = Delivery._meta.db_table
-            with self.side.cursor() as cursor:
-                cursor.execute(
-                    f"UPDATE {table} SET rows_done = %s WHERE id = %s",
-                    [rows_done, self.delivery.pk],
-                )
 
-    def close(self) -> None:
-        if self.side is not None:
-            self.side.close()
-            self.side = None
+def _gather(
+    delivery: Delivery, chunks: list[DeliveryChunk]
+) -> tuple[WarningLog, list[dict[str, Any]]]:
+    warnings = WarningLog()
+    for entry in [*delivery.warnings, *(w for chunk in chunks for w in chunk.warnings)]:
+        warnings.add(
+            code=entry["code"], message=entry["message"], file=entry.get("file"),
+            column=entry.get("column"), rows=entry.get("rows"), count=entry.get("count", 0),
+        )  # fmt: skip
+    errors = [*delivery.errors, *(e for chunk in chunks for e in chunk.errors)]
+    return warnings, errors
 
 
-def _finish(delivery: Delivery, run: _Run, status: str) -> None:
+def delivery_fail(*, delivery_id: int, message: str = _GENERIC_FAILURE) -> Delivery:
+    """Mark an unfinished delivery failed and remove everything it staged; idempotent."""
+    with transaction.atomic():
+        delivery = Delivery.objects.select_for_update().get(pk=delivery_id)
+        if delivery.is_finished:
+            return delivery
+        spend_rows_discard(delivery=delivery)
+        delivery.status = Delivery.Status.FAILED
+        delivery.finished_at = timezone.now()
+        delivery.rows_loaded = 0
+        delivery.totals = {}
+        delivery.error_message = message
+        delivery.errors = [RowError("", None, None, None, message).as_dict()]
+        delivery.save()
+    _spool_remove(delivery)
+    logger.warning("ingest %s: failed, staged rows removed", delivery.pk)
+    return delivery
+
+
+def deliveries_stale_fail(*, idle_seconds: float) -> list[int]:
+    """Fail the deliveries that are queued or running but untouched for ``idle_seconds``.
+
+    A worker killed mid-chunk leaves its delivery running; its staged rows count nowhere, and
+    this frees them and says so on the row. Loading the files again then loads them whole.
+    """
+    limit = timezone.now() - timezone.timedelta(seconds=idle_seconds)
+    stale = Delivery.objects.filter(
+        status__in=[Delivery.Status.QUEUED, Delivery.Status.RUNNING], updated_at__lt=limit
+    ).values_list("pk", flat=True)
+    failed = []
+    for pk in list(stale):
+        delivery_fail(
+            delivery_id=pk,
+            message="The ingest stopped making progress (its worker was lost); nothing of it "
+            "was stored. Load the files again.",
+        )
+        failed.append(pk)
+    return failed
+
+
+def _spool_remove(delivery: Delivery) -> None:
+    shutil.rmtree(_spool_dir(delivery), ignore_errors=True)
+
+
+def _finish(delivery: Delivery, warnings: WarningLog, status: str) -> None:
     delivery.status = status
     delivery.finished_at = timezone.now()
-    delivery.rows_read = run.rows_read
-    delivery.rows_done = run.rows_read
-    delivery.rows_rejected = run.rows_rejected
-    delivery.warnings = run.warnings.as_list()
-    delivery.errors = [error.as_dict() for error in run.errors]
-    if run.versions:
-        versions = sorted(set(run.versions), key=fc.version_key)
+    delivery.rows_done = delivery.rows_read
+    delivery.warnings = warnings.as_list()
+    versions = sorted({e["focus_version"] for e in delivery.files if e.get("focus_version")},
+                      key=fc.version_key)  # fmt: skip
+    if versions:
         delivery.focus_version = versions[-1]
     delivery.save()
 
 
-def _record_loaded(delivery: Delivery, run: _Run) -> None:
-    versions = set(run.versions)
+def _record_loaded(delivery: Delivery, warnings: WarningLog) -> None:
+    versions = {e["focus_version"] for e in delivery.files if e.get("focus_version")}
     if len(versions) > 1:
         listed = ", ".join(sorted(versions, key=fc.version_key))
-        run.warnings.add(
+        warnings.add(
             code="mixed_focus_versions",
             message=f"The files are of different FOCUS versions ({listed}); each was read "
             "by its own version.",
         )
-    delivery.rows_loaded = run.rows_loaded
     delivery.totals = {
         currency: {name: money_str(amount) for name, amount in sums.items()}
         for currency, sums in delivery_totals(delivery=delivery).items()
     }
     delivery.error_message = ""
-    _finish(delivery, run, Delivery.Status.LOADED)
+    delivery.errors = []
+    _finish(delivery, warnings, Delivery.Status.LOADED)
 
 
-def _record_duplicate(delivery: Delivery, original: Delivery, run: _Run) -> None:
-    run.warnings.add(
+def _record_duplicate(delivery: Delivery, original: Delivery) -> Delivery:
+    warnings = WarningLog()
+    warnings.add(
         code="duplicate_delivery",
         message=f"These files were already loaded by delivery {original.pk}; nothing was "
         "loaded again.",
     )
     delivery.duplicate_of = original
-    delivery.focus_version = original.focus_version
     delivery.rows_loaded = 0
     delivery.totals = {}
-    _finish(delivery, run, Delivery.Status.LOADED)
+    delivery.files = [
+        {**entry, "focus_version": original.focus_version} for entry in delivery.files
+    ]
+    _finish(delivery, warnings, Delivery.Status.LOADED)
+    return delivery
 
 
-def _record_rejected(delivery: Delivery, run: _Run) -> None:
-    run.rows_loaded = 0
+def _record_rejected(
+    delivery: Delivery, warnings: WarningLog, errors: list[dict[str, Any]]
+) -> None:
     delivery.rows_loaded = 0
     delivery.totals = {}
-    first = run.errors[0].message if run.errors else "The delivery was rejected."
-    more = len(run.errors) - 1
+    delivery.errors = errors
+    first = errors[0]["message"] if errors else "The delivery was rejected."
+    more = len(errors) - 1
     delivery.error_message = (
         f"Rejected, nothing was stored: {first}"
         + (f" ({more} more errors listed.)" if more > 0 else "")
         + " Row numbers count data rows from 1, not counting the header."
     )
-    _finish(delivery, run, Delivery.Status.REJECTED)
-
-
-def _record_failed(delivery: Delivery, run: _Run) -> None:
-    run.rows_loaded = 0
-    delivery.rows_loaded = 0
-    delivery.totals = {}
-    delivery.error_message = _GENERIC_FAILURE
-    run.errors = [RowError("", None, None, None, _GENERIC_FAILURE)]
-    _finish(delivery, run, Delivery.Status.FAILED)
+    _finish(delivery, warnings, Delivery.Status.REJECTED)
 
 
 def delivery_summary(*, delivery: Delivery) -> dict[str, Any]:

@@ -1,8 +1,9 @@
 """Writing normalised FOCUS chunks into spend tables: slices, rows, supersession and rollups.
 
-Everything here runs inside the delivery's transaction. On PostgreSQL rows go in with ``COPY``
-(CSV written by pyarrow, no Python loop per row); on SQLite, the embedded default, with
-``bulk_create``.
+Rows of a chunk are written in the chunk's transaction, under slices that are not current yet;
+promotion, supersession and rollups run in the delivery's one final transaction. On PostgreSQL
+rows go in with ``COPY`` (CSV written by pyarrow, no Python loop per row); on SQLite, the
+embedded default, with ``bulk_create``.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import datetime as dt
 import io
 import json
 import logging
-from collections import Counter
 from decimal import Decimal
 from typing import Any
 
@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 from django.db import connection
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
 
 from finops_exec.exact import ExactSum
 from portfolio.focus.normalise import FIELD_KINDS
@@ -42,14 +42,14 @@ _SQLITE_BATCH = 2_000
 class SliceRegistry:
     """The billing slices of one delivery, created as new (account, period) pairs appear.
 
-    Slices are created not current; ``billing_slices_promote`` makes them current at the end,
-    after the older slices of the same pairs stepped aside.
+    Slices are created not current, each in its own short transaction: chunks loading in
+    parallel share them without waiting for each other's row transactions. They become current
+    only in ``billing_slices_promote``, when the whole delivery is in.
     """
 
     def __init__(self, delivery: Delivery) -> None:
         self.delivery = delivery
         self.slices: dict[SliceKey, BillingSlice] = {}
-        self.counts: Counter[int] = Counter()
 
     def ids_for(self, table: pa.Table) -> pa.Array:
         """The slice id of each row, creating the slices it needs."""
@@ -62,18 +62,16 @@ class SliceRegistry:
             first = pc.index(encoded.indices, position).as_py()
             key = (accounts[first].as_py(), starts[first].as_py())
             ids.append(self._slice(key, table.column("billing_period_end")[first].as_py()).pk)
-        counts = pc.value_counts(encoded.indices)
-        for item in counts.to_pylist():
-            self.counts[ids[item["values"]]] += item["counts"]
         return pc.take(pa.array(ids, pa.int64()), encoded.indices)
 
     def _slice(self, key: SliceKey, period_end: dt.datetime) -> BillingSlice:
         found = self.slices.get(key)
         if found is None:
-            found = self.slices[key] = BillingSlice.objects.create(
+            found, _created = BillingSlice.objects.get_or_create(
                 delivery=self.delivery, billing_account_id=key[0], billing_period_start=key[1],
-                billing_period_end=period_end, is_current=False,
+                defaults={"billing_period_end": period_end, "is_current": False},
             )  # fmt: skip
+            self.slices[key] = found
         return found
 
 
@@ -120,26 +118,50 @@ def _row_values(values: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def billing_slices_promote(*, registry: SliceRegistry) -> int:
+def billing_slices_promote(*, delivery: Delivery) -> int:
     """Make the delivery's slices current; older current slices of the same pairs step aside.
 
-    Returns the number of older slices superseded.
+    Runs after ``monthly_spend_write``: each slice's row count comes from its rollups. Slices
+    left without rows (a chunk that died after creating them) are removed. Returns the number
+    of older slices superseded.
     """
-    if not registry.slices:
+    counts = dict(
+        MonthlySpend.objects.filter(billing_slice__delivery=delivery)
+        .order_by()
+        .values_list("billing_slice_id")
+        .annotate(rows=Sum("row_count"))
+    )
+    slices = list(BillingSlice.objects.filter(delivery=delivery))
+    empty = [item.pk for item in slices if item.pk not in counts]
+    BillingSlice.objects.filter(pk__in=empty).delete()
+    slices = [item for item in slices if item.pk in counts]
+    if not slices:
         return 0
+
     same_pairs = Q()
-    for account, start in registry.slices:
-        same_pairs |= Q(billing_account_id=account, billing_period_start=start)
+    for item in slices:
+        same_pairs |= Q(
+            billing_account_id=item.billing_account_id,
+            billing_period_start=item.billing_period_start,
+        )
     superseded = (
         BillingSlice.objects.filter(same_pairs, is_current=True)
-        .exclude(delivery=registry.delivery)
-        .update(is_current=False, superseded_by=registry.delivery)
+        .exclude(delivery=delivery)
+        .update(is_current=False, superseded_by=delivery)
     )
-    for billing_slice in registry.slices.values():
-        billing_slice.row_count = registry.counts[billing_slice.pk]
-        billing_slice.is_current = True
-    BillingSlice.objects.bulk_update(registry.slices.values(), ["row_count", "is_current"])
+    for item in slices:
+        item.row_count = counts[item.pk]
+        item.is_current = True
+    BillingSlice.objects.bulk_update(slices, ["row_count", "is_current"])
     return superseded
+
+
+def spend_rows_discard(*, delivery: Delivery) -> int:
+    """Remove the staged rows, rollups and slices of a delivery that will not be loaded."""
+    deleted, _by_model = SpendRow.objects.filter(delivery=delivery).delete()
+    MonthlySpend.objects.filter(billing_slice__delivery=delivery).delete()
+    BillingSlice.objects.filter(delivery=delivery, is_current=False).delete()
+    return deleted
 
 
 _ROLLUP_DIMENSIONS = (
@@ -163,9 +185,13 @@ def monthly_spend_write(*, delivery: Delivery) -> int:
 
 
 def delivery_totals(*, delivery: Delivery) -> dict[str, dict[str, Decimal]]:
-    """Per billing currency, the exact sums of the four costs of the delivery's stored rows."""
+    """Per billing currency, the exact sums of the four costs of the delivery's rows.
+
+    Summed from the delivery's monthly rollups, which hold exact sums of all its rows: a few
+    hundred rollups are read instead of every row again.
+    """
     grouped = (
-        SpendRow.objects.filter(delivery=delivery)
+        MonthlySpend.objects.filter(billing_slice__delivery=delivery)
         .order_by()
         .values("billing_currency")
         .annotate(**{name: ExactSum(name) for name in _COSTS})
