@@ -19,10 +19,13 @@ import pyarrow.compute as pc
 from portfolio.focus import columns as fc
 from portfolio.focus.errors import MAX_ERRORS, DeliveryRejected, RowError, WarningLog
 from portfolio.focus.reader import BOM
+from portfolio.units import base_quantity_columns
 
 # FOCUS numeric format: plain or E-notation; no thousands separators, symbols or units.
 _NUMBER = r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$"
 _CURRENCY = r"^[A-Z]{3}$"
+# "12,50": a comma as decimal mark. Read as a number it would be misread, so it is refused.
+_DECIMAL_COMMA = r"^[+-]?[0-9]*,[0-9]+$"
 _ISO_STRICT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 _ISO_LOOSE = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?"
@@ -38,6 +41,13 @@ TIMESTAMP = pa.timestamp("us", tz="UTC")
 FIELD_KINDS: dict[str, str] = {
     name: fc.FOCUS_COLUMNS[column][1] for column, name in fc.FIELD_BY_COLUMN.items()
 }
+# SpendRow fields computed from other columns rather than read from one.
+DERIVED_KINDS: dict[str, str] = {
+    "consumed_base_quantity": fc.DECIMAL,
+    "consumed_base_unit": fc.STRING,
+    "contract_commitment_ids": fc.STRING,
+}
+FIELD_KINDS.update(DERIVED_KINDS)
 
 
 @dataclass
@@ -209,12 +219,14 @@ def chunk_normalise(
     The returned table has one column per SpendRow FOCUS field (text, decimal text, UTC
     timestamps, tags and extras as JSON text), ``charge_month`` and ``source_row``.
     """
-    table = _strip_bom(table)
+    table = table_bom_strip(table)
     chunk = Chunk(plan=plan, table=table, first_row=first_row, warnings=warnings)
     length = table.num_rows
     out: dict[str, pa.Array] = {}
 
     for name, kind in FIELD_KINDS.items():
+        if name in DERIVED_KINDS:
+            continue
         source = plan.sources.get(name)
         raw = table.column(source).combine_chunks() if source else pa.nulls(length, pa.string())
         if kind == fc.DECIMAL:
@@ -228,6 +240,11 @@ def chunk_normalise(
 
     _not_null_check(chunk)
     _currency_check(chunk, out["billing_currency"])
+    out["consumed_base_quantity"], out["consumed_base_unit"] = base_quantity_columns(
+        quantity=out["consumed_quantity"], unit=out["consumed_unit"]
+    )
+    out["contract_commitment_ids"] = _contract_commitment_ids(chunk)
+    out = {name: out[name] for name in FIELD_KINDS}
     out["extras"] = _extras_column(chunk)
     out["charge_month"] = pc.cast(
         pc.floor_temporal(out["charge_period_start"], unit="month"), pa.date32()
@@ -236,7 +253,7 @@ def chunk_normalise(
     return pa.table(out), chunk
 
 
-def _strip_bom(table: pa.Table) -> pa.Table:
+def table_bom_strip(table: pa.Table) -> pa.Table:
     """Remove byte-order marks inside values, left by files concatenated after their BOM."""
     for index, name in enumerate(table.column_names):
         column = table.column(index)
@@ -247,9 +264,14 @@ def _strip_bom(table: pa.Table) -> pa.Table:
 
 def _decimal_column(chunk: Chunk, name: str, raw: pa.Array) -> pa.Array:
     text = pc.utf8_trim_whitespace(raw)
+    comma = pc.match_substring_regex(text, _DECIMAL_COMMA)
     chunk.errors_at(
-        pc.invert(pc.match_substring_regex(text, _NUMBER)), name, raw, "is not a number."
-    )
+        comma, name, raw,
+        "has a comma as decimal mark; FOCUS numbers use a point (12.50). The file was not "
+        "loaded so that no amount is misread; export it with a point as decimal mark.",
+    )  # fmt: skip
+    bad = pc.and_(pc.invert(pc.match_substring_regex(text, _NUMBER)), pc.invert(comma))
+    chunk.errors_at(bad, name, raw, "is not a number.")
     return text
 
 
@@ -376,6 +398,44 @@ def _tags_column(chunk: Chunk, raw: pa.Array) -> pa.Array:
         )  # fmt: skip
         chunk.table = chunk.table.append_column("_invalid_tags", pc.if_else(invalid, raw, None))
     return result
+
+
+def _contract_commitment_ids(chunk: Chunk) -> pa.Array:
+    """The ContractCommitmentIds of each row's ContractApplied, as ``|id1|id2|`` (or null)."""
+    length = chunk.table.num_rows
+    if "ContractApplied" not in chunk.plan.extras:
+        return pa.nulls(length, pa.string())
+    values, indices = _distinct(chunk.table.column("ContractApplied").combine_chunks())
+    joined = []
+    for value in values:
+        ids = contract_applied_ids(value)
+        joined.append("|" + "|".join(ids) + "|" if ids else None)
+    return pc.take(pa.array(joined, pa.string()), indices)
+
+
+def contract_applied_ids(value: str | None) -> list[str]:
+    """The ContractCommitmentIds a ContractApplied value names, in order, without repeats.
+
+    Reads the 1.3 ``{"Elements": [...]}`` form and the flat form of early drafts (one object,
+    or a list of them, with ``ContractCommitmentId`` in any letter case). Invalid JSON names
+    none; the conformance report counts those rows.
+    """
+    try:
+        parsed = json.loads(value) if value else None
+    except ValueError:
+        return []
+    if isinstance(parsed, dict):
+        parsed = parsed.get("Elements", [parsed])
+    if not isinstance(parsed, list):
+        return []
+    ids: list[str] = []
+    for element in parsed:
+        if not isinstance(element, dict):
+            continue
+        found = {key.lower(): item for key, item in element.items()}.get("contractcommitmentid")
+        if found is not None and str(found) not in ids:
+            ids.append(str(found))
+    return ids
 
 
 def _not_null_check(chunk: Chunk) -> None:

@@ -1,7 +1,8 @@
 """Reading FOCUS files in bounded chunks, every value as a string.
 
 The format comes from the content, never the name: gzip magic bytes mean gzip-compressed CSV,
-``PAR1`` means Parquet, anything else is read as UTF-8 CSV. Memory stays flat with file size:
+``PAR1`` means Parquet, ``PK`` a zip archive of such files, anything else is read as UTF-8 CSV,
+with its delimiter (comma, semicolon, tab or bar) found from the header line. Memory stays flat:
 CSV is parsed block by block by pyarrow and Parquet row group by row group. Null tokens (empty,
 ``NULL``, ``null``) become real nulls here, and byte-order marks are removed from header names.
 """
@@ -10,9 +11,11 @@ from __future__ import annotations
 
 import csv
 import gzip
+import hashlib
 import io
 import json
 import logging
+import zipfile
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -22,12 +25,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
+from django.conf import settings
+
+from finops_exec.api_errors import ApplicationError
 
 logger = logging.getLogger(__name__)
 
 CSV = "csv"
 CSV_GZIP = "csv.gz"
 PARQUET = "parquet"
+ZIP = "zip"
 
 NULL_TOKENS = ["", "NULL", "null"]
 BOM = "\ufeff"
@@ -39,6 +46,15 @@ PARQUET_BATCH_ROWS = 100_000
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _PARQUET_MAGIC = b"PAR1"
+_ZIP_MAGIC = b"PK\x03\x04"
+
+# Delimiters seen in real exports; the one that splits the header into most names wins, and a
+# comma wins ties (a one-column header says nothing).
+DELIMITERS = (",", ";", "\t", "|")
+_HEADER_PROBE_BYTES = 1024 * 1024
+# A zip may expand to this many times the upload limit: FOCUS CSV compresses about 10 to 20
+# times, so more than this is treated as a decompression bomb.
+_ZIP_EXPANSION_LIMIT = 50
 
 
 class FileUnreadable(Exception):
@@ -53,7 +69,24 @@ def file_format_detect(path: Path) -> str:
         return CSV_GZIP
     if head == _PARQUET_MAGIC:
         return PARQUET
+    if head == _ZIP_MAGIC:
+        return ZIP
     return CSV
+
+
+def csv_delimiter_detect(path: Path, fmt: str) -> str:
+    """The delimiter of a CSV file, from its header line."""
+    try:
+        with _text_stream(path, fmt) as handle:
+            line = handle.readline(_HEADER_PROBE_BYTES)
+    except (OSError, UnicodeDecodeError, EOFError):
+        return ","
+    best, best_count = ",", 1
+    for delimiter in DELIMITERS:
+        count = len(next(csv.reader([line], delimiter=delimiter), []))
+        if count > best_count:
+            best, best_count = delimiter, count
+    return best
 
 
 def _text_stream(path: Path, fmt: str) -> io.TextIOBase:
@@ -72,8 +105,9 @@ def file_header_read(path: Path, fmt: str) -> list[str]:
         if fmt == PARQUET:
             names = pq.ParquetFile(path).schema_arrow.names
         else:
+            delimiter = csv_delimiter_detect(path, fmt)
             with _text_stream(path, fmt) as handle:
-                names = next(csv.reader(handle), [])
+                names = next(csv.reader(handle, delimiter=delimiter), [])
     except (OSError, UnicodeDecodeError, csv.Error, pa.ArrowException, EOFError) as exc:
         raise FileUnreadable(f"cannot be read ({exc}).") from exc
     return [header_clean(name) for name in names]
@@ -129,6 +163,7 @@ def _csv_batches(
         )
         return "skip"
 
+    delimiter = csv_delimiter_detect(path, fmt)
     source: Any = path.open("rb")
     if fmt == CSV_GZIP:
         source = pa.CompressedInputStream(pa.PythonFile(source, mode="r"), "gzip")
@@ -141,7 +176,7 @@ def _csv_batches(
                 column_names=internal, skip_rows=1, block_size=CSV_BLOCK_BYTES
             ),
             parse_options=pcsv.ParseOptions(
-                newlines_in_values=True, invalid_row_handler=invalid_row
+                delimiter=delimiter, newlines_in_values=True, invalid_row_handler=invalid_row
             ),
             convert_options=pcsv.ConvertOptions(
                 column_types={name: pa.string() for name in internal},
@@ -194,3 +229,94 @@ def _json_default(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)
     return str(value)
+
+
+def zip_archives_expand(*, paths: list[Path]) -> list[Path]:
+    """``paths`` with each zip archive replaced by the files inside it, extracted.
+
+    Members go to ``INGEST_UPLOAD_DIR/archives/<archive hash>/``, so loading the same archive
+    again gives the same files (and the ingest recognises the replay). Folders, hidden files
+    and macOS resource forks inside are skipped; member paths are flattened to their names.
+    Raises ``ApplicationError`` for a broken archive, a zip inside a zip, or one that expands
+    far beyond the upload limit.
+    """
+    expanded: list[Path] = []
+    for path in paths:
+        if file_format_detect(path) == ZIP:
+            expanded.extend(_zip_extract(path))
+        else:
+            expanded.append(path)
+    return expanded
+
+
+def _zip_extract(path: Path) -> list[Path]:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(CSV_BLOCK_BYTES):
+            digest.update(block)
+    folder = Path(settings.INGEST_UPLOAD_DIR) / "archives" / digest.hexdigest()[:32]
+    limit = settings.INGEST_MAX_UPLOAD_BYTES * _ZIP_EXPANSION_LIMIT
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = [m for m in archive.infolist() if _zip_member_wanted(m)]
+            if sum(m.file_size for m in members) > limit:
+                raise _zip_error(path, f"expands to more than {limit} bytes")
+            folder.mkdir(parents=True, exist_ok=True)
+            extracted = [
+                _zip_member_write(archive, member, folder / name, limit)
+                for member, name in zip(members, _zip_names(members), strict=True)
+            ]
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise _zip_error(path, f"cannot be read as a zip archive ({exc})") from exc
+    if not extracted:
+        raise _zip_error(path, "holds no file")
+    nested = [p.name for p in extracted if file_format_detect(p) == ZIP]
+    if nested:
+        raise _zip_error(path, f"holds another zip archive ({nested[0]})")
+    logger.info("zip %s: %s files extracted to %s", path.name, len(extracted), folder)
+    return extracted
+
+
+def _zip_member_wanted(member: zipfile.ZipInfo) -> bool:
+    name = Path(member.filename).name
+    return (
+        not member.is_dir()
+        and bool(name)
+        and not name.startswith(".")
+        and ("__MACOSX" not in member.filename)
+    )
+
+
+def _zip_names(members: list[zipfile.ZipInfo]) -> list[str]:
+    """Bare member names (a member called ../../x must not leave the folder), made unique."""
+    names: list[str] = []
+    for index, member in enumerate(members):
+        name = Path(member.filename).name
+        names.append(f"{index + 1}-{name}" if name in names else name)
+    return names
+
+
+def _zip_member_write(
+    archive: zipfile.ZipFile, member: zipfile.ZipInfo, target: Path, limit: int
+) -> Path:
+    # Declared sizes can lie, so the copy itself stops at the limit.
+    written = 0
+    with archive.open(member) as source, target.open("wb") as sink:
+        while block := source.read(_HEADER_PROBE_BYTES):
+            written += len(block)
+            if written > limit:
+                raise ApplicationError(
+                    f"{member.filename} in the zip archive expands beyond {limit} bytes; "
+                    "send its files without the archive.",
+                    code="archive_too_large",
+                )
+            sink.write(block)
+    return target
+
+
+def _zip_error(path: Path, problem: str) -> ApplicationError:
+    return ApplicationError(
+        f"{path.name} {problem}; send the FOCUS files inside it, zipped without folders of "
+        "archives, or one by one.",
+        code="archive_unreadable",
+    )

@@ -3,6 +3,7 @@
 from portfolio.models.allocation import AllocationRule, AllocationTarget, CostCenter
 from portfolio.models.commitments import Commitment
 from portfolio.models.forecasts import Forecast, ForecastPoint, Scenario, ScenarioAdjustment
+from portfolio.models.fx import FxRate
 from portfolio.models.initiatives import Initiative, InitiativeStageChange
 from portfolio.models.metrics import BusinessMetric, MetricValue, UnitMetric
 from portfolio.models.spend import BillingSlice, Delivery, MonthlySpend, SpendRow
@@ -17,6 +18,7 @@ __all__ = [
     "Delivery",
     "Forecast",
     "ForecastPoint",
+    "FxRate",
     "Initiative",
     "InitiativeStageChange",
     "MetricValue",

@@ -76,6 +76,9 @@ class Commitment(TimeStamped):
         verbose_name="contract commitment id",
         help_text="FOCUS ContractCommitmentId.",
     )
+    contract_commitment_type = models.CharField(
+        max_length=100, blank=True, help_text="FOCUS ContractCommitmentType."
+    )
     commitment_discount_id = models.CharField(
         max_length=500,
         blank=True,

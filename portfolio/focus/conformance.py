@@ -1,0 +1,556 @@
+"""How far delivered FOCUS files depart from the specification, counted exactly.
+
+The check reads the files itself, as written (before any normalisation), so it works the same
+however the ingest splits them into chunks, and reports rejected deliveries too. Every check is
+vectorised with pyarrow over each batch; counts cover the whole file and each finding keeps up
+to 20 example data rows (numbered from 1, the header not counted).
+
+Severity: ``error`` for a value the specification forbids, ``warning`` for a drift the ingest
+corrects or a cost relationship that does not hold (which may have a reason the file does not
+show).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from portfolio.focus import columns as fc
+from portfolio.focus.errors import MAX_WARNING_ROWS
+from portfolio.focus.normalise import contract_applied_ids, table_bom_strip
+from portfolio.focus.reader import FileUnreadable, file_batches, file_header_read
+
+logger = logging.getLogger(__name__)
+
+WARNING = "warning"
+ERROR = "error"
+
+# What each finding means, in words an executive reads in a brief's data-quality line.
+PLAIN_WORDS: dict[str, str] = {
+    "unreadable_file": "files that could not be read",
+    "custom_column_prefix": "extra columns named without the x_ prefix of custom columns",
+    "datetime_format": "dates and times not written in the FOCUS format",
+    "not_a_number": "amounts or quantities that are not plain numbers",
+    "enumeration_case": "category values spelled in a different letter case than FOCUS",
+    "enumeration_invalid": "category values that FOCUS does not define",
+    "null_not_allowed": "empty values in columns that must always have one",
+    "commitment_status_missing": "commitment usage rows without a used or unused status",
+    "commitment_status_without_id": "commitment statuses on rows without a commitment",
+    "capacity_status_missing": "capacity reservation rows without a used or unused status",
+    "capacity_status_without_id": "capacity reservation statuses on rows without a reservation",
+    "region_pairing": "rows with a region id but no region name, or the other way round",
+    "pricing_null": "usage or purchase rows without their pricing details",
+    "consumed_unit_pairing": "consumed quantities without a unit, or units without a quantity",
+    "list_cost_mismatch": "list costs that do not equal list unit price times quantity",
+    "contracted_cost_mismatch": (
+        "contracted costs that do not equal contracted unit price times quantity"
+    ),
+    "effective_cost_rounded": "effective costs rounded to whole currency units",
+    "invalid_json": "tags or other JSON columns that are not a JSON object",
+    "contract_commitment_unknown": "costs applied to a contract commitment that is not loaded",
+}
+
+_NUMBER = r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$"
+_WHOLE = r"^[+-]?(?:[0-9]+\.?0*|\.0+)$"
+_ISO_STRICT = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$"
+
+# Cost relationships are checked with floats: they only decide whether two amounts are far
+# apart (more than 1 % and more than a millionth), never what is stored or summed.
+_RELATIVE_TOLERANCE = 0.01
+_ABSOLUTE_TOLERANCE = 1e-6
+
+# Columns that never allow null (FOCUS 1.0 to 1.3), when the file has them.
+NOT_NULL = (
+    "BilledCost", "BillingAccountId", "BillingAccountType", "BillingCurrency", "BillingPeriodEnd",
+    "BillingPeriodStart", "ChargeCategory", "ChargeFrequency", "ChargePeriodEnd",
+    "ChargePeriodStart", "ContractedCost", "EffectiveCost", "InvoiceIssuerName", "ListCost",
+    "ProviderName", "PublisherName", "ServiceCategory", "ServiceName", "ServiceProviderName",
+    "ServiceSubcategory",
+)  # fmt: skip
+# Not null on Usage and Purchase rows that are not corrections of an invoiced period.
+PRICED = ("PricingQuantity", "PricingUnit", "ListUnitPrice", "PricingCategory", "SkuId",
+          "SkuPriceId")  # fmt: skip
+SERVICE_CATEGORIES = (
+    "AI and Machine Learning", "Analytics", "Business Applications", "Compute", "Databases",
+    "Developer Tools", "Multicloud", "Identity", "Integration", "Internet of Things",
+    "Management and Governance", "Media", "Migration", "Mobile", "Networking", "Security",
+    "Storage", "Web", "Other",
+)  # fmt: skip
+ENUMERATIONS = {**fc.ENUMERATIONS, "ServiceCategory": SERVICE_CATEGORIES}
+JSON_COLUMNS = ("Tags", "SkuPriceDetails", "ContractApplied", "AllocatedMethodDetails",
+                "AllocatedTags")  # fmt: skip
+
+CONTRACT_COMMITMENT_MANDATORY = (
+    "ContractCommitmentId", "ContractCommitmentType", "ContractCommitmentCategory",
+    "ContractCommitmentCost", "ContractCommitmentQuantity", "ContractCommitmentUnit",
+    "ContractCommitmentDescription", "ContractCommitmentPeriodStart",
+    "ContractCommitmentPeriodEnd", "ContractId", "ContractPeriodStart", "ContractPeriodEnd",
+    "BillingCurrency",
+)  # fmt: skip
+
+CommitmentsKnown = Callable[[set[str]], set[str]]
+
+
+@dataclass
+class Finding:
+    code: str
+    severity: str
+    file: str
+    column: str | None
+    message: str
+    count: int = 0
+    rows: list[int] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "severity": self.severity,
+            "file": self.file,
+            "column": self.column,
+            "message": self.message,
+            "count": self.count,
+            "rows": self.rows,
+        }
+
+
+class FindingLog:
+    """Findings of one check, one per code, file, column and detail, with exact counts."""
+
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, str, str | None, str], Finding] = {}
+
+    def add_mask(
+        self, *, code: str, severity: str, file: str, column: str | None, message: str,
+        mask: pa.Array, first_row: int, detail: str = "",
+    ) -> None:  # fmt: skip
+        """Count the rows where ``mask`` is true (null counts as false)."""
+        indices = pc.indices_nonzero(pc.fill_null(mask, False))
+        if not len(indices):
+            return
+        rows = [first_row + i for i in indices.slice(0, MAX_WARNING_ROWS).to_pylist()]
+        self.add(
+            code=code, severity=severity, file=file, column=column, message=message,
+            rows=rows, count=len(indices), detail=detail,
+        )  # fmt: skip
+
+    def add(
+        self, *, code: str, severity: str, file: str, column: str | None, message: str,
+        rows: list[int], count: int, detail: str = "",
+    ) -> None:  # fmt: skip
+        key = (code, file, column, detail)
+        item = self.items.get(key)
+        if item is None:
+            item = self.items[key] = Finding(code, severity, file, column, message)
+        item.rows.extend(rows[: MAX_WARNING_ROWS - len(item.rows)])
+        item.count += count
+
+    def as_list(self) -> list[dict[str, Any]]:
+        return [item.as_dict() for item in self.items.values()]
+
+
+def conformance_check(
+    *, files: list[dict[str, Any]], commitments_known: CommitmentsKnown | None = None
+) -> dict[str, Any]:
+    """The conformance report of a delivery's files (``name``, ``path`` and ``format`` each).
+
+    ``{"focus_version", "columns_missing", "columns_unrecognised", "findings": [...], "files"}``
+    where each finding is ``{"code", "severity", "file", "column", "message", "count",
+    "rows"}``. ``commitments_known`` gets the ContractCommitmentIds the cost rows name and
+    returns those that are loaded; the others become warnings. Never raises: an unexpected
+    failure is logged and reported as a finding, so it cannot stop an ingest.
+    """
+    log = FindingLog()
+    report: dict[str, Any] = {"focus_version": "", "columns_missing": [],
+                              "columns_unrecognised": [], "findings": [], "files": []}  # fmt: skip
+    applied: dict[str, _Applied] = {}
+    try:
+        for entry in files:
+            _file_check(entry, report, log, applied)
+        _commitments_check(applied, commitments_known, log)
+    except Exception:
+        logger.exception("conformance check failed unexpectedly")
+        log.add(
+            code="unreadable_file", severity=ERROR, file="", column=None, rows=[], count=1,
+            message="The conformance check failed unexpectedly; the error has been logged.",
+        )  # fmt: skip
+    versions = [f["focus_version"] for f in report["files"] if f["focus_version"]]
+    report["focus_version"] = max(versions, key=fc.version_key, default="")
+    report["findings"] = log.as_list()
+    return report
+
+
+@dataclass
+class _Applied:
+    """Rows of one file naming one ContractCommitmentId."""
+
+    file: str
+    count: int = 0
+    rows: list[int] = field(default_factory=list)
+
+
+def _file_check(
+    entry: dict[str, Any], report: dict[str, Any], log: FindingLog, applied: dict[str, _Applied]
+) -> None:
+    name, path, fmt = entry["name"], Path(entry["path"]), entry["format"]
+    try:
+        header = file_header_read(path, fmt)
+    except FileUnreadable as exc:
+        log.add(code="unreadable_file", severity=ERROR, file=name, column=None, rows=[],
+                count=1, message=f"{name} {exc}")  # fmt: skip
+        return
+
+    if fc.CONTRACT_COMMITMENT_COLUMNS & set(header):
+        dataset, version = "ContractCommitment", "1.3"
+        missing = [c for c in CONTRACT_COMMITMENT_MANDATORY if c not in header]
+    else:
+        dataset, version = "CostAndUsage", fc.focus_version_detect(header)
+        present = {fc.canonical_name(column) for column in header}
+        missing = sorted(fc.MANDATORY[version] - present)
+    unrecognised = [
+        c for c in header
+        if not (fc.is_focus_name(c) or c.startswith("x_") or c in CONTRACT_COMMITMENT_MANDATORY)
+    ]  # fmt: skip
+    _merge(report["columns_missing"], missing)
+    _merge(report["columns_unrecognised"], unrecognised)
+
+    checker = _FileChecker(name, header, log, applied, unrecognised)
+    rows = 0
+    try:
+        for table in file_batches(path, fmt, header, on_bad_line=lambda problem: None):
+            if dataset == "CostAndUsage":
+                checker.check(table_bom_strip(table), first_row=rows + 1)
+            rows += table.num_rows
+    except FileUnreadable as exc:
+        log.add(code="unreadable_file", severity=ERROR, file=name, column=None, rows=[],
+                count=1, message=f"{name} {exc}")  # fmt: skip
+    checker.finish()
+    report["files"].append(
+        {"name": name, "dataset": dataset, "focus_version": version, "rows": rows}
+    )
+
+
+def _merge(target: list[str], names: Iterable[str]) -> None:
+    target.extend(name for name in names if name not in target)
+
+
+class _FileChecker:
+    """The row checks of one cost-and-usage file, batch by batch."""
+
+    def __init__(
+        self, file: str, header: list[str], log: FindingLog, applied: dict[str, _Applied],
+        unrecognised: list[str],
+    ) -> None:  # fmt: skip
+        self.file = file
+        self.log = log
+        self.applied = applied
+        self.unrecognised = unrecognised
+        # The first column of each canonical name; a repeated header is the ingest's error.
+        self.positions: dict[str, int] = {}
+        for index, column in enumerate(header):
+            self.positions.setdefault(fc.canonical_name(column), index)
+        self.header = header
+        self.rounding: dict[str, _Rounding] = {}
+
+    def check(self, table: pa.Table, *, first_row: int) -> None:
+        self.table = table
+        self.first_row = first_row
+        self._prefix_check()
+        self._format_checks()
+        self._enumeration_checks()
+        self._null_checks()
+        self._pairing_checks()
+        self._cost_checks()
+        self._rounding_collect()
+        self._json_checks()
+        self._applied_collect()
+
+    def col(self, name: str) -> pa.Array | None:
+        index = self.positions.get(name)
+        if index is None:
+            return None
+        return pc.utf8_trim_whitespace(self.table.column(index).combine_chunks())
+
+    def flag(
+        self, code: str, severity: str, column: str | None, mask: pa.Array, message: str,
+        detail: str = "",
+    ) -> None:  # fmt: skip
+        self.log.add_mask(
+            code=code, severity=severity, file=self.file, column=column, message=message,
+            mask=mask, first_row=self.first_row, detail=detail,
+        )  # fmt: skip
+
+    def _prefix_check(self) -> None:
+        for column in self.unrecognised:
+            values = self.table.column(self.header.index(column))
+            self.flag(
+                "custom_column_prefix", WARNING, column, pc.is_valid(values),
+                f"{self.file}: column {column} is not a FOCUS column and its name lacks the x_ "
+                "prefix that custom columns must have.",
+            )  # fmt: skip
+
+    def _format_checks(self) -> None:
+        for name, (_since, kind) in fc.FOCUS_COLUMNS.items():
+            values = self.col(name)
+            if values is None or kind not in (fc.DATETIME, fc.DECIMAL):
+                continue
+            if kind == fc.DATETIME:
+                self.flag(
+                    "datetime_format", WARNING, name,
+                    pc.invert(pc.match_substring_regex(values, _ISO_STRICT)),
+                    f"{self.file}: {name} values are not in the FOCUS date-time format "
+                    "YYYY-MM-DDTHH:mm:ssZ (UTC).",
+                )  # fmt: skip
+            else:
+                self.flag(
+                    "not_a_number", ERROR, name,
+                    pc.invert(pc.match_substring_regex(values, _NUMBER)),
+                    f"{self.file}: {name} values are not plain or E-notation numbers (no "
+                    "decimal commas, thousands separators, symbols or units).",
+                )  # fmt: skip
+
+    def _enumeration_checks(self) -> None:
+        for name, allowed in ENUMERATIONS.items():
+            values = self.col(name)
+            if values is None:
+                continue
+            exact = pc.is_in(values, pa.array(allowed))
+            lowered = pa.array([value.lower() for value in allowed])
+            drift = pc.and_(pc.invert(exact), pc.is_in(pc.utf8_lower(values), lowered))
+            self.flag(
+                "enumeration_case", WARNING, name, drift,
+                f"{self.file}: {name} values differ from the FOCUS values "
+                f"({', '.join(allowed)}) only in letter case.",
+            )  # fmt: skip
+            invalid = pc.and_(pc.and_(pc.invert(exact), pc.invert(drift)), pc.is_valid(values))
+            self.flag(
+                "enumeration_invalid", ERROR, name, invalid,
+                f"{self.file}: {name} values are none of the FOCUS values "
+                f"({', '.join(allowed)}).",
+            )  # fmt: skip
+
+    def _null_checks(self) -> None:
+        for name in NOT_NULL:
+            values = self.col(name)
+            if values is not None:
+                self.flag(
+                    "null_not_allowed", ERROR, name, pc.is_null(values),
+                    f"{self.file}: {name} is empty, but FOCUS requires a value on every row.",
+                )  # fmt: skip
+
+        category = self.col("ChargeCategory")
+        charge_class = self.col("ChargeClass")
+        if category is None:
+            return
+        priced = pc.is_in(category, pa.array(["Usage", "Purchase"]))
+        if charge_class is not None:
+            priced = pc.and_(priced, pc.is_null(charge_class))
+        for name in PRICED:
+            values = self.col(name)
+            if values is not None:
+                self.flag(
+                    "pricing_null", ERROR, name, pc.and_(priced, pc.is_null(values)),
+                    f"{self.file}: {name} is empty on Usage or Purchase rows, where FOCUS "
+                    "requires it.",
+                )  # fmt: skip
+
+    def _pairing_checks(self) -> None:
+        category = self.col("ChargeCategory")
+        usage = None if category is None else pc.equal(category, "Usage")
+        for id_name, status_name, code in (
+            ("CommitmentDiscountId", "CommitmentDiscountStatus", "commitment_status"),
+            ("CapacityReservationId", "CapacityReservationStatus", "capacity_status"),
+        ):
+            ids, status = self.col(id_name), self.col(status_name)
+            if ids is None or status is None:
+                continue
+            if usage is not None:
+                missing = pc.and_(pc.and_(usage, pc.is_valid(ids)), pc.is_null(status))
+                self.flag(
+                    f"{code}_missing", ERROR, status_name, missing,
+                    f"{self.file}: {status_name} is empty on Usage rows that have a "
+                    f"{id_name}.",
+                )  # fmt: skip
+            self.flag(
+                f"{code}_without_id", ERROR, status_name,
+                pc.and_(pc.is_null(ids), pc.is_valid(status)),
+                f"{self.file}: {status_name} is set on rows without a {id_name}.",
+            )  # fmt: skip
+        for first, second, code in (
+            ("RegionId", "RegionName", "region_pairing"),
+            ("ConsumedQuantity", "ConsumedUnit", "consumed_unit_pairing"),
+        ):
+            one, other = self.col(first), self.col(second)
+            if one is None or other is None:
+                continue
+            self.flag(
+                code, ERROR, second, pc.not_equal(pc.is_null(one), pc.is_null(other)),
+                f"{self.file}: {first} and {second} must be both set or both empty; on these "
+                "rows only one is.",
+            )  # fmt: skip
+
+    def _cost_checks(self) -> None:
+        quantity = _floats(self.col("PricingQuantity"))
+        for price, cost, code in (
+            ("ListUnitPrice", "ListCost", "list_cost_mismatch"),
+            ("ContractedUnitPrice", "ContractedCost", "contracted_cost_mismatch"),
+        ):
+            unit_price, actual = _floats(self.col(price)), _floats(self.col(cost))
+            if quantity is None or unit_price is None or actual is None:
+                continue
+            expected = pc.multiply(unit_price, quantity)
+            gap = pc.abs(pc.subtract(expected, actual))
+            scale = pc.max_element_wise(pc.abs(expected), pc.abs(actual))
+            far = pc.and_(
+                pc.greater(gap, pc.multiply(scale, _RELATIVE_TOLERANCE)),
+                pc.greater(gap, _ABSOLUTE_TOLERANCE),
+            )
+            self.flag(
+                code, WARNING, cost, far,
+                f"{self.file}: {cost} is far from {price} x PricingQuantity (often a unit "
+                "price quoted per block of units, such as per 10000 requests).",
+            )  # fmt: skip
+
+    def _rounding_collect(self) -> None:
+        """Gather, per provider, rows whose EffectiveCost is whole while BilledCost is not.
+
+        A provider is only flagged if none of its EffectiveCost values in the file has a
+        fraction: one whole amount among fractional ones is a coincidence, all of them is
+        rounding. Prepaid purchases (EffectiveCost 0 by rule) are left out.
+        """
+        effective, billed = self.col("EffectiveCost"), self.col("BilledCost")
+        provider = self.col("ServiceProviderName")
+        provider = provider if provider is not None else self.col("ProviderName")
+        if effective is None or billed is None or provider is None:
+            return
+        effective_whole, billed_whole = _whole(effective), _whole(billed)
+        candidate = pc.and_(effective_whole, pc.invert(billed_whole))
+        category = self.col("ChargeCategory")
+        if category is not None:
+            prepaid = pc.and_(pc.equal(category, "Purchase"), pc.equal(_floats(effective), 0))
+            candidate = pc.and_(candidate, pc.invert(pc.fill_null(prepaid, False)))
+        fractional = pc.and_(pc.invert(effective_whole), pc.is_valid(_floats(effective)))
+
+        encoded = pc.dictionary_encode(pc.fill_null(provider, ""))
+        for position, name in enumerate(encoded.dictionary.to_pylist()):
+            mine = pc.equal(encoded.indices, position)
+            state = self.rounding.setdefault(name, _Rounding())
+            state.fractional |= bool(pc.any(pc.and_(mine, fractional)).as_py())
+            rows = pc.indices_nonzero(pc.fill_null(pc.and_(mine, candidate), False))
+            state.count += len(rows)
+            room = MAX_WARNING_ROWS - len(state.rows)
+            state.rows += [self.first_row + i for i in rows.slice(0, max(room, 0)).to_pylist()]
+
+    def _json_checks(self) -> None:
+        for name in JSON_COLUMNS:
+            values = self.col(name)
+            if values is None:
+                continue
+            encoded = pc.dictionary_encode(values)
+            bad = [not _json_object(text) for text in encoded.dictionary.to_pylist()]
+            mask = pc.take(pa.array(bad, pa.bool_()), encoded.indices)
+            self.flag(
+                "invalid_json", ERROR, name, mask,
+                f"{self.file}: {name} values are not a JSON object.",
+            )  # fmt: skip
+
+    def _applied_collect(self) -> None:
+        values = self.col("ContractApplied")
+        if values is None:
+            return
+        encoded = pc.dictionary_encode(values)
+        by_id: dict[str, list[int]] = {}
+        for position, text in enumerate(encoded.dictionary.to_pylist()):
+            for commitment_id in contract_applied_ids(text):
+                by_id.setdefault(commitment_id, []).append(position)
+        for commitment_id, positions in by_id.items():
+            mask = pc.is_in(encoded.indices, pa.array(positions, encoded.indices.type))
+            rows = pc.indices_nonzero(pc.fill_null(mask, False))
+            state = self.applied.setdefault(commitment_id, _Applied(self.file))
+            state.count += len(rows)
+            room = max(MAX_WARNING_ROWS - len(state.rows), 0)
+            state.rows += [self.first_row + i for i in rows.slice(0, room).to_pylist()]
+
+    def finish(self) -> None:
+        flagged = {name: s for name, s in self.rounding.items() if s.count and not s.fractional}
+        if not flagged:
+            return
+        rows = sorted(row for state in flagged.values() for row in state.rows)
+        by_provider = ", ".join(f"{name or 'no provider'} {s.count}" for name, s in flagged.items())
+        self.log.add(
+            code="effective_cost_rounded", severity=WARNING, file=self.file,
+            column="EffectiveCost", rows=rows[:MAX_WARNING_ROWS],
+            count=sum(state.count for state in flagged.values()),
+            message=f"{self.file}: EffectiveCost is a whole number while BilledCost has "
+            f"fractions, and no EffectiveCost of the provider has any ({by_provider} rows): "
+            "the provider rounds it to whole currency units, so effective totals are off.",
+        )  # fmt: skip
+
+
+@dataclass
+class _Rounding:
+    count: int = 0
+    rows: list[int] = field(default_factory=list)
+    fractional: bool = False
+
+
+def _commitments_check(
+    applied: dict[str, _Applied], known: CommitmentsKnown | None, log: FindingLog
+) -> None:
+    if not applied or known is None:
+        return
+    loaded = known(set(applied))
+    for commitment_id in sorted(set(applied) - loaded):
+        state = applied[commitment_id]
+        log.add(
+            code="contract_commitment_unknown", severity=WARNING, file=state.file,
+            column="ContractApplied", rows=state.rows, count=state.count, detail=commitment_id,
+            message=f"{state.file}: ContractApplied names the contract commitment "
+            f"{commitment_id}, which is not loaded; load the provider's Contract Commitment "
+            "file to link these costs to it.",
+        )  # fmt: skip
+
+
+def _floats(values: pa.Array | None) -> pa.Array | None:
+    if values is None:
+        return None
+    valid = pc.match_substring_regex(values, _NUMBER)
+    return pc.cast(pc.if_else(valid, values, pa.scalar(None, pa.string())), pa.float64())
+
+
+def _whole(values: pa.Array) -> pa.Array:
+    """True where a number has no fraction; E-notation is judged by its float value."""
+    plain = pc.match_substring_regex(values, _WHOLE)
+    exponent = pc.match_substring_regex(values, "[eE]")
+    floats = _floats(values)
+    assert floats is not None
+    whole_float = pc.equal(pc.floor(floats), floats)
+    return pc.fill_null(pc.if_else(exponent, whole_float, plain), False)
+
+
+def _json_object(text: str | None) -> bool:
+    try:
+        return text is None or isinstance(json.loads(text), dict)
+    except ValueError:
+        return False
+
+
+def findings_summary(*, reports: Iterable[dict[str, Any]]) -> tuple[int, str | None, int]:
+    """Total findings (rows flagged) across reports, and the most frequent code in words.
+
+    Returns ``(rows_flagged, plain_words_of_top_code or None, rows_of_top_code)``.
+    """
+    counts: dict[str, int] = {}
+    for report in reports:
+        for finding in (report or {}).get("findings", []):
+            counts[finding["code"]] = counts.get(finding["code"], 0) + finding.get("count", 0)
+    if not counts:
+        return 0, None, 0
+    top = max(sorted(counts), key=lambda code: counts[code])
+    return sum(counts.values()), PLAIN_WORDS.get(top, top.replace("_", " ")), counts[top]
