@@ -6,11 +6,45 @@ import json
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import (
+    BaseCommand,
+    CommandError,
+    CommandParser,
+    OutputWrapper,
+)
 
 from finops_exec.api_errors import ApplicationError
 from portfolio.models import Delivery
 from portfolio.services.ingest import delivery_create, delivery_ingest, delivery_summary
+
+
+class ProgressBar:
+    """``[#####.....] 52% 520,000/1,000,000 rows`` redrawn in place on one line.
+
+    Without a known row count (compressed CSV) it shows the rows done only.
+    """
+
+    WIDTH = 30
+
+    def __init__(self, stream: OutputWrapper) -> None:
+        self.stream = stream
+        self.drawn = False
+
+    def show(self, done: int, expected: int | None) -> None:
+        if expected:
+            share = min(done / expected, 1.0)
+            filled = round(share * self.WIDTH)
+            bar = "#" * filled + "." * (self.WIDTH - filled)
+            text = f"[{bar}] {share:4.0%} {done:,}/{expected:,} rows"
+        else:
+            text = f"{done:,} rows"
+        self.stream.write("\r" + text, ending="")
+        self.stream.flush()
+        self.drawn = True
+
+    def close(self) -> None:
+        if self.drawn:
+            self.stream.write("")
 
 
 class Command(BaseCommand):
@@ -32,11 +66,11 @@ class Command(BaseCommand):
         except ApplicationError as exc:
             raise CommandError(exc.message) from exc
 
-        def progress(done: int, expected: int | None) -> None:
-            of = f" of about {expected}" if expected else ""
-            self.stderr.write(f"delivery {delivery.pk}: {done} rows read{of}")
-
-        delivery = delivery_ingest(delivery=delivery, progress=progress)
+        bar = ProgressBar(self.stderr)
+        delivery = delivery_ingest(delivery=delivery, progress=bar.show)
+        bar.close()
+        of = f" of about {delivery.rows_expected}" if delivery.rows_expected is not None else ""
+        self.stderr.write(f"delivery {delivery.pk}: {delivery.rows_read} rows read{of}")
         summary = delivery_summary(delivery=delivery)
         self._report(delivery, summary, as_json=options["json"])
 
