@@ -61,6 +61,11 @@ class IngestOutputSerializer(serializers.Serializer):
     totals = serializers.JSONField()
     warnings = serializers.JSONField()
     errors = serializers.JSONField()
+    conformance = serializers.JSONField(
+        help_text="FOCUS conformance report: focus_version, columns_missing, "
+        "columns_unrecognised, files, and findings (code, severity, file, column, message, "
+        "count, rows)."
+    )
     error_message = serializers.CharField()
     created_at = serializers.DateTimeField()
     started_at = serializers.DateTimeField(allow_null=True)

