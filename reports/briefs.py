@@ -19,7 +19,8 @@ from typing import Any
 from django.db.models import F, Max, Min, QuerySet
 
 from portfolio import selectors
-from portfolio.models import Delivery
+from portfolio.focus.conformance import findings_summary
+from portfolio.models import BillingSlice, Delivery
 from scopes.models import Scope
 
 logger = logging.getLogger(__name__)
@@ -141,6 +142,10 @@ class DataFreshness:
     focus_version: str = ""
     oldest_charge_date: date | None = None
     newest_charge_date: date | None = None
+    # Conformance findings of the deliveries whose billing periods are current.
+    findings_count: int = 0
+    findings_top: str = ""
+    findings_top_rows: int = 0
 
 
 @dataclass(frozen=True)
@@ -432,7 +437,14 @@ def _freshness(*, rows: QuerySet) -> DataFreshness:
     )
     span = rows.aggregate(oldest=Min("charge_period_start"), newest=Max("charge_period_end"))
     oldest, newest = span["oldest"], span["newest"]
+    current = BillingSlice.objects.filter(is_current=True).values("delivery_id")
+    findings, top, top_rows = findings_summary(
+        reports=Delivery.objects.filter(pk__in=current).values_list("conformance", flat=True)
+    )
     return DataFreshness(
+        findings_count=findings,
+        findings_top=top or "",
+        findings_top_rows=top_rows,
         delivery_id=delivery.pk if delivery else None,
         loaded_at=(delivery.finished_at or delivery.updated_at) if delivery else None,
         rows_loaded=delivery.rows_loaded if delivery else 0,

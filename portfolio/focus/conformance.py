@@ -542,15 +542,17 @@ def _json_object(text: str | None) -> bool:
 
 
 def findings_summary(*, reports: Iterable[dict[str, Any]]) -> tuple[int, str | None, int]:
-    """Total findings (rows flagged) across reports, and the most frequent code in words.
+    """How many findings the reports hold, and the most frequent kind in plain words.
 
-    Returns ``(rows_flagged, plain_words_of_top_code or None, rows_of_top_code)``.
+    Returns ``(findings, plain_words_of_the_kind_flagging_most_rows or None, its_rows)``.
     """
-    counts: dict[str, int] = {}
+    findings = 0
+    rows: dict[str, int] = {}
     for report in reports:
         for finding in (report or {}).get("findings", []):
-            counts[finding["code"]] = counts.get(finding["code"], 0) + finding.get("count", 0)
-    if not counts:
+            findings += 1
+            rows[finding["code"]] = rows.get(finding["code"], 0) + finding.get("count", 0)
+    if not rows:
         return 0, None, 0
-    top = max(sorted(counts), key=lambda code: counts[code])
-    return sum(counts.values()), PLAIN_WORDS.get(top, top.replace("_", " ")), counts[top]
+    top = max(sorted(rows), key=lambda code: rows[code])
+    return findings, PLAIN_WORDS.get(top, top.replace("_", " ")), rows[top]

@@ -7,11 +7,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.test import Client
 
 from portfolio.focus.conformance import conformance_check, findings_summary
 from portfolio.focus.reader import file_format_detect
 from portfolio.models import Delivery
 from portfolio.services.ingest import delivery_create, delivery_ingest
+from reports.briefs import portfolio_brief_build
 from tests.conftest import BUGCASES_DIR, SAMPLES_DIR
 from tests.portfolio.focus_files import NULLS, csv_rows
 
@@ -143,7 +145,7 @@ def test_the_summary_counts_rows_flagged_and_names_the_most_frequent_finding_in_
     report = _check(REAL)
 
     total, words, count = findings_summary(reports=[report, {}])
-    assert total == sum(f["count"] for f in report["findings"])
+    assert total == len(report["findings"]) == 13
     assert (words, count) == ("dates and times not written in the FOCUS format", 4000)
 
 
@@ -169,3 +171,30 @@ def test_a_rejected_delivery_still_gets_its_conformance_report():
     assert delivery.status == Delivery.Status.REJECTED
     assert len(delivery.conformance["columns_unrecognised"]) == 12
     assert "BilledCost" in delivery.conformance["columns_missing"]
+
+
+@pytest.mark.django_db
+def test_the_brief_footer_counts_findings_and_names_the_most_frequent_in_words(executive):
+    delivery = delivery_ingest(delivery=delivery_create(paths=[REAL]))
+    client = Client()
+    client.force_login(executive)
+
+    freshness = portfolio_brief_build().freshness
+    html = " ".join(client.get("/briefs/portfolio/").content.decode().split())
+
+    findings = delivery.conformance["findings"]
+    assert (freshness.findings_count, freshness.findings_top_rows) == (len(findings), 4000)
+    assert freshness.findings_top == "dates and times not written in the FOCUS format"
+    assert (
+        "Data quality: the latest deliveries have 13 FOCUS conformance findings; the most "
+        "frequent is dates and times not written in the FOCUS format (4,000 rows)."
+    ) in html
+
+
+@pytest.mark.django_db
+def test_the_brief_footer_says_when_the_data_has_no_findings(executive):
+    delivery_ingest(delivery=delivery_create(paths=[SAMPLES_DIR / "synthetic-azure-focus1.2.csv"]))
+
+    freshness = portfolio_brief_build().freshness
+
+    assert (freshness.findings_count, freshness.findings_top) == (0, "")
