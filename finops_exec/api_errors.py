@@ -56,7 +56,9 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         return Response(body, status=exc.status_code)
 
     if isinstance(exc, ValidationError):
-        exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
+        exc = exceptions.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else exc.messages
+        )
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
@@ -66,7 +68,9 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     if response is None:
         view = context.get("view")
         logger.exception("unexpected API error in %s", type(view).__name__ if view else "?")
-        body = _envelope("Something went wrong on our side; the error has been logged.", "server_error")
+        body = _envelope(
+            "Something went wrong on our side; the error has been logged.", "server_error"
+        )
         return Response(body, status=status.HTTP_500_INTERNAL_SERVER_ERROR)
 
     assert isinstance(exc, exceptions.APIException)

@@ -60,7 +60,9 @@ def env_file_load(path: "os.PathLike[str] | str") -> None:
                 continue
             key, sep, value = line.partition("=")
             if not sep or not key.strip():
-                raise ImproperlyConfigured(f"{path} line {number}: expected KEY=value, got {line!r}.")
+                raise ImproperlyConfigured(
+                    f"{path} line {number}: expected KEY=value, got {line!r}."
+                )
             value = value.strip()
             if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
                 value = value[1:-1]

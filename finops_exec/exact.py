@@ -118,4 +118,6 @@ def money_str(value: Decimal | None, places: int = 2) -> str:
 
 def money_round(value: Decimal | None, places: int = 2) -> Decimal:
     """Round half-even to ``places`` decimals for display; never use it before summing."""
-    return (value or Decimal(0)).quantize(Decimal(1).scaleb(-places), rounding=decimal.ROUND_HALF_EVEN)
+    return (value or Decimal(0)).quantize(
+        Decimal(1).scaleb(-places), rounding=decimal.ROUND_HALF_EVEN
+    )

@@ -76,7 +76,8 @@ class TechnologyCategoryRule(TimeStamped):
 
     category = models.ForeignKey(TechnologyCategory, on_delete=models.CASCADE, related_name="rules")
     dimension = models.CharField(
-        max_length=40, choices=[c for c in Dimension.choices if c[0] != Dimension.TECHNOLOGY_CATEGORY]
+        max_length=40,
+        choices=[c for c in Dimension.choices if c[0] != Dimension.TECHNOLOGY_CATEGORY],
     )
     operator = models.CharField(max_length=20, choices=Operator.choices, default=Operator.EQUALS)
     tag_key = models.CharField(max_length=200, blank=True, help_text="Only for tag rules.")
@@ -107,7 +108,10 @@ class StrategicPriority(TimeStamped):
     description = models.TextField(blank=True)
     target_outcome = models.TextField(blank=True, help_text="What success looks like, measurably.")
     sponsor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="sponsored_priorities",
     )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
@@ -152,18 +156,32 @@ class Scope(TimeStamped):
     slug = models.SlugField(max_length=200, unique=True)
     description = models.TextField(blank=True)
     priority = models.ForeignKey(
-        StrategicPriority, null=True, blank=True, on_delete=models.SET_NULL, related_name="scopes",
+        StrategicPriority,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="scopes",
         help_text="The executive priority this scope serves.",
     )
     sponsor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="sponsored_scopes", help_text="The executive accountable for the scope.",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="sponsored_scopes",
+        help_text="The executive accountable for the scope.",
     )
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="owned_scopes", help_text="The person who maintains the scope day to day.",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_scopes",
+        help_text="The person who maintains the scope day to day.",
     )
-    review_cadence = models.CharField(max_length=20, choices=Cadence.choices, default=Cadence.MONTHLY)
+    review_cadence = models.CharField(
+        max_length=20, choices=Cadence.choices, default=Cadence.MONTHLY
+    )
     maturity = models.CharField(max_length=10, choices=Maturity.choices, default=Maturity.CRAWL)
     is_active = models.BooleanField(default=True)
 

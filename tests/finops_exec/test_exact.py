@@ -38,12 +38,25 @@ def test_sums_of_many_small_amounts_are_exact_on_every_database():
     amounts += [Decimal("0.12298357220000")] * 7
     SpendRow.objects.bulk_create(
         SpendRow(
-            delivery=delivery, billing_slice=billing_slice, source_row=i, technology_category=category,
-            charge_month=now.date().replace(day=1), billing_account_id="a", billing_currency="USD",
-            billing_period_start=now, billing_period_end=now, charge_period_start=now,
-            charge_period_end=now, charge_category="Usage", billed_cost=amount,
-            effective_cost=amount, list_cost=amount, contracted_cost=amount,
-            provider_name="P", service_category="Compute", service_name="S",
+            delivery=delivery,
+            billing_slice=billing_slice,
+            source_row=i,
+            technology_category=category,
+            charge_month=now.date().replace(day=1),
+            billing_account_id="a",
+            billing_currency="USD",
+            billing_period_start=now,
+            billing_period_end=now,
+            charge_period_start=now,
+            charge_period_end=now,
+            charge_category="Usage",
+            billed_cost=amount,
+            effective_cost=amount,
+            list_cost=amount,
+            contracted_cost=amount,
+            provider_name="P",
+            service_category="Compute",
+            service_name="S",
         )
         for i, amount in enumerate(amounts, start=1)
     )
