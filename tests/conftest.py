@@ -19,6 +19,15 @@ BUGCASES_DIR = SHARED_DIR / "bugcases"
 SAMPLES_DIR = SHARED_DIR / "focus-samples"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # Sample and bug-case tests would otherwise be collected as empty and pass silently.
+    if not (BUGCASES_DIR.is_dir() and SAMPLES_DIR.is_dir()):
+        raise pytest.UsageError(
+            f"The shared test material is not at {SHARED_DIR}: put the shared/ folder beside "
+            "the project folder, or set FINOPS_SHARED_DIR to its path."
+        )
+
+
 def _user(username: str, persona: str | None):
     user = get_user_model().objects.create_user(username=username, password="pass-" + username)
     if persona:
