@@ -24,8 +24,8 @@ import pyarrow.compute as pc
 
 from portfolio.focus import columns as fc
 from portfolio.focus.errors import MAX_WARNING_ROWS
-from portfolio.focus.normalise import contract_applied_ids, table_bom_strip
-from portfolio.focus.reader import FileUnreadable, file_batches, file_header_read
+from portfolio.focus.normalise import contract_applied_ids
+from portfolio.focus.reader import BOM, FileUnreadable, file_batches, file_header_read
 
 logger = logging.getLogger(__name__)
 
@@ -225,7 +225,7 @@ def _file_check(
     try:
         for table in file_batches(path, fmt, header, on_bad_line=lambda problem: None):
             if dataset == "CostAndUsage":
-                checker.check(table_bom_strip(table), first_row=rows + 1)
+                checker.check(table, first_row=rows + 1)
             rows += table.num_rows
     except FileUnreadable as exc:
         log.add(code="unreadable_file", severity=ERROR, file=name, column=None, rows=[],
@@ -261,6 +261,7 @@ class _FileChecker:
     def check(self, table: pa.Table, *, first_row: int) -> None:
         self.table = table
         self.first_row = first_row
+        self.columns: dict[str, pa.Array | None] = {}
         self._prefix_check()
         self._format_checks()
         self._enumeration_checks()
@@ -272,10 +273,17 @@ class _FileChecker:
         self._applied_collect()
 
     def col(self, name: str) -> pa.Array | None:
-        index = self.positions.get(name)
-        if index is None:
-            return None
-        return pc.utf8_trim_whitespace(self.table.column(index).combine_chunks())
+        """The batch's column of that FOCUS name, trimmed; None when the file lacks it."""
+        if name not in self.columns:
+            index = self.positions.get(name)
+            values = None
+            if index is not None:
+                values = pc.utf8_trim_whitespace(self.table.column(index).combine_chunks())
+                if index == 0:
+                    # A file concatenated after its byte-order mark leaves one at a line start.
+                    values = pc.replace_substring(values, BOM, "")
+            self.columns[name] = values
+        return self.columns[name]
 
     def flag(
         self, code: str, severity: str, column: str | None, mask: pa.Array, message: str,
