@@ -29,6 +29,13 @@ from scopes.selectors import scope_filter
 
 logger = logging.getLogger(__name__)
 
+# Scopes are views of spend chosen by executives, so one row may belong to several of them.
+SCOPE_OVERLAP_NOTE = (
+    "Scope groups can overlap: a row that several scopes claim is counted in each of them, so "
+    "scope groups must not be added together. The rows with a null scope are the spend that no "
+    "scope claims."
+)
+
 
 def _midnight(day: dt.date) -> dt.datetime:
     return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
@@ -69,7 +76,10 @@ class SpendApi(APIView):
         if export in ("csv", "xlsx"):
             return self._export(groups, group_by, export)
         results = SpendGroupOutputSerializer(groups, many=True).data
-        return Response({"results": results, "count": len(results)})
+        body: dict[str, Any] = {"results": results, "count": len(results)}
+        if "scope" in group_by:
+            body["notes"] = [SCOPE_OVERLAP_NOTE]
+        return Response(body)
 
     def _export(self, groups: list[dict[str, Any]], group_by: list[str], export: str) -> Response:
         columns = [*group_by, "billing_currency", *COST_FIELDS, "row_count"]

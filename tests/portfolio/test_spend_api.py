@@ -96,6 +96,11 @@ def test_scope_filter_and_scope_and_tag_dimensions(
             _group("USD", "16.505", 3, scope=None),
         ],
         "count": 3,
+        "notes": [
+            "Scope groups can overlap: a row that several scopes claim is counted in each of "
+            "them, so scope groups must not be added together. The rows with a null scope are "
+            "the spend that no scope claims."
+        ],
     }
 
 
