@@ -150,7 +150,7 @@ REST_FRAMEWORK = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "finops_exec API",
-    "DESCRIPTION": "Technology spend, scopes, decisions and exports for FinOps and finance.",
+    "DESCRIPTION": "Technology spend by scope, category and provider; FOCUS ingest; finance exports.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
