@@ -25,7 +25,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 
 from finops_exec.api_errors import ApplicationError
-from finops_exec.exact import ExactSum
+from finops_exec.exact import ExactSum, money_str
 from portfolio.focus.errors import MAX_ERRORS, RowError
 from portfolio.models import FxRate
 
@@ -275,18 +275,22 @@ def pricing_currency_totals(*, rows: QuerySet) -> list[dict[str, Any]]:
 
 
 def converted_as_dict(totals: Iterable[ConvertedTotal]) -> list[dict[str, Any]]:
-    """Converted totals as JSON-ready data; amounts and rates as exact decimal strings."""
+    """Converted totals as JSON-ready data; amounts and rates as exact decimal strings.
+
+    Amounts keep at least two decimals and every further one that carries value; rates keep
+    exactly the digits that carry value, whatever the database pads them with.
+    """
     return [
         {
             "month": item.month.isoformat(),
             "currency": item.currency,
-            "total": str(item.total),
+            "total": money_str(item.total),
             "parts": [
                 {
                     "currency": part.currency,
-                    "amount": str(part.amount),
-                    "converted": str(part.converted),
-                    "rate": None if part.rate is None else str(part.rate),
+                    "amount": money_str(part.amount),
+                    "converted": money_str(part.converted),
+                    "rate": None if part.rate is None else format(part.rate.normalize(), "f"),
                     "rate_date": None if part.rate_date is None else part.rate_date.isoformat(),
                 }
                 for part in item.parts

@@ -48,10 +48,10 @@ def test_b14_converted_with_a_recorded_rate_is_exact_and_says_which_rate():
         {
             "month": "2025-03-01",
             "currency": "USD",
-            "total": "242.750000",
+            "total": "242.75",
             "parts": [
-                {"currency": "EUR", "amount": "150.00", "converted": "162.750000",
-                 "rate": "1.0850", "rate_date": "2025-02-28"},
+                {"currency": "EUR", "amount": "150.00", "converted": "162.75",
+                 "rate": "1.085", "rate_date": "2025-02-28"},
                 {"currency": "USD", "amount": "80.00", "converted": "80.00", "rate": None,
                  "rate_date": None},
             ],
