@@ -87,8 +87,14 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Ingest holds a write transaction for a whole delivery; readers wait rather than fail.
-    DATABASES["default"]["OPTIONS"] = {"timeout": 30}
+    # Writers take the lock when their transaction begins (IMMEDIATE) and wait up to the
+    # timeout for it, instead of failing with "database is locked" when a read transaction
+    # later needs to write; WAL lets readers go on while an ingest writes.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 60,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -150,7 +156,7 @@ REST_FRAMEWORK = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "finops_exec API",
-    "DESCRIPTION": "Technology spend by scope, category and provider; FOCUS ingest; finance exports.",
+    "DESCRIPTION": "Technology spend by scope, category and provider, FOCUS ingest, exports.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],

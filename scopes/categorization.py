@@ -15,7 +15,7 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from scopes.models import Dimension, Operator, TechnologyCategory, TechnologyCategoryRule
 
@@ -83,6 +83,15 @@ def technology_categories_ensure_defaults() -> dict[str, TechnologyCategory]:
 
     An existing list is the organisation's own and is left alone. Returns categories by slug.
     """
+    try:
+        _standard_categories_create()
+    except IntegrityError:
+        # Another process created them between our check and our insert: theirs stand.
+        logger.info("technology categories: created concurrently by another process")
+    return {category.slug: category for category in TechnologyCategory.objects.all()}
+
+
+def _standard_categories_create() -> None:
     with transaction.atomic():
         if not TechnologyCategory.objects.exists():
             categories = {
@@ -100,7 +109,6 @@ def technology_categories_ensure_defaults() -> dict[str, TechnologyCategory]:
                 for priority, slug, dimension, operator, value in DEFAULT_RULES
             )  # fmt: skip
             logger.info("technology categories: created %s standard ones", len(categories))
-    return {category.slug: category for category in TechnologyCategory.objects.all()}
 
 
 @dataclass(frozen=True)
