@@ -66,21 +66,3 @@ def test_the_samples_are_detected_as_their_focus_versions():
         "synthetic-gcp-focus1.2-credits.csv": "1.2",
         "synthetic-gcp-focus1.3.csv": "1.3",
     }
-
-
-@pytest.mark.django_db
-def test_the_contract_commitment_sample_is_rejected_as_another_dataset():
-    path = SAMPLES_DIR / "synthetic-gcp-focus1.3-contractcommitment.csv"
-    out = StringIO()
-
-    with pytest.raises(Exception) as raised:
-        call_command("ingest_focus", str(path), "--json", stdout=out, stderr=StringIO())
-
-    summary = json.loads(out.getvalue().strip().splitlines()[-1])
-    assert getattr(raised.value, "returncode", None) == 1
-    assert summary["status"] == "rejected"
-    assert summary["errors"][0]["message"] == (
-        "synthetic-gcp-focus1.3-contractcommitment.csv: is a FOCUS Contract Commitment "
-        "dataset, not cost and usage; it cannot be loaded as spend."
-    )
-    assert SpendRow.objects.count() == 0
