@@ -15,6 +15,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("briefs/", include("reports.urls")),
+    path("ingests/", include("portfolio.urls")),
     path("api/v1/", include("scopes.api.urls")),
     path("api/v1/", include("portfolio.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -472,15 +472,23 @@ def _log_outcome(delivery: Delivery, started: float) -> None:
 # Distributed ingest -------------------------------------------------------------------------
 
 
-def delivery_plan(*, delivery: Delivery, chunk_rows: int | None = None) -> bool:
+def delivery_plan(
+    *,
+    delivery: Delivery,
+    chunk_rows: int | None = None,
+    dispatch: Callable[[int], Any] | None = None,
+) -> bool:
     """Read the delivery's files into spooled chunks and queue one task per chunk.
 
-    Returns True when the finaliser should run now (nothing to load, a duplicate, a file
-    problem, or every chunk already done on a replanned delivery). Replanning after a crash
-    gives the same chunks: chunks already done are not queued again.
+    ``dispatch(chunk_id)`` sends a chunk to the workers (default: the chunk task). Returns
+    True when the finaliser should run now (nothing to load, a file problem, or every chunk
+    already done on a replanned delivery). Replanning after a crash gives the same chunks:
+    chunks already done are not queued again.
     """
-    from portfolio.tasks import delivery_chunk_task
+    if dispatch is None:
+        from portfolio.tasks import delivery_chunk_task
 
+        dispatch = delivery_chunk_task.delay
     size = chunk_rows or delivery.chunk_rows or CHUNK_ROWS
     _mark_running(delivery, size)
     original = _original_of(delivery)
@@ -499,7 +507,7 @@ def delivery_plan(*, delivery: Delivery, chunk_rows: int | None = None) -> bool:
         if chunk.status != DeliveryChunk.Status.QUEUED:
             continue
         _spool_write(spool / f"{spec.index}.arrow", spec.table)
-        delivery_chunk_task.delay(chunk.pk)
+        dispatch(chunk.pk)
     logger.info("ingest %s: %s chunks queued", delivery.pk, count)
     return _plan_record(delivery, plan, count)
 
@@ -519,7 +527,9 @@ def delivery_chunk_run(*, chunk_id: int, worker: str) -> bool:
 
 def _spool_dir(delivery: Delivery) -> Path:
     root = getattr(settings, "INGEST_SPOOL_DIR", None) or Path(settings.MEDIA_ROOT) / "spool"
-    return Path(root) / f"delivery-{delivery.pk}"
+    # The creation time keeps apart deliveries of the same id in different databases that
+    # share one spool folder (benchmarks, test runs next to a development site).
+    return Path(root) / f"delivery-{delivery.pk}-{delivery.created_at:%Y%m%d%H%M%S%f}"
 
 
 def _spool_write(path: Path, table: pa.Table) -> None:
