@@ -4,6 +4,19 @@ Every figure is kept per billing currency and never summed across currencies. Am
 Decimals as stored; rounding for display is the formatters' job. Effective cost (what the spend
 really costs once discounts and prepaid commitments are spread over the months they cover) is the
 headline; billed cost (what the invoices say) stands beside it.
+
+A month the data has not reached the end of yet (billing data arrives a day or two behind, so
+on 4 December the newest charges are those of early December) would read as a collapse next to
+the full month before it. So when the latest month is incomplete, the brief reports on the
+latest *complete* month: the headline, the twelve months, the category and provider columns and
+the biggest changes all speak of it and the month before. The incomplete month is shown apart,
+as month to date, and compared like for like with the same days of the complete month (1 to 4
+December against 1 to 4 November); the trend chart draws it marked as partial. Which days a
+month covers is read from the data: the latest end of its charges, leaving out charges that
+span the whole month (monthly fees), which reach its end whatever day it is.
+
+Governance (decisions waiting, open guardrail breaches, overdue actions, commitments coming up
+for renewal) is the register as it stands today, whatever month the spend figures are for.
 """
 
 from __future__ import annotations
@@ -12,13 +25,23 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import F, Max, Min, QuerySet
+from django.db.models import F, Max, Min, Q, QuerySet
+from django.utils import timezone
 
+from decisions.selectors import (
+    ActionOverdue,
+    BreachOpen,
+    DecisionWaiting,
+    actions_overdue,
+    breaches_open,
+    decisions_waiting,
+)
 from portfolio import selectors
+from portfolio.commitments import Renewal, commitments_renewing
 from portfolio.focus.conformance import findings_summary
 from portfolio.models import BillingSlice, Delivery
 from scopes.models import Scope
@@ -31,6 +54,10 @@ TREND_MONTHS = 13
 MOVERS_LIMIT = 5
 PROVIDERS_LIMIT = 8
 OTHER_PROVIDERS = "All other providers"
+# Governance lists stay short so the printed brief keeps to three pages; the totals say the rest.
+GOVERNANCE_LIMIT = 5
+OVERDUE_ACTIONS_SHOWN = 3
+RENEWAL_WINDOW_DAYS = 90
 
 
 @dataclass(frozen=True)
@@ -46,17 +73,43 @@ class Amount:
 
 @dataclass(frozen=True)
 class Period:
-    """The months a brief covers; every date is the first day of its month."""
+    """The months a brief covers; every month is given by its first day.
+
+    ``this_month`` is the month the brief reports on: the month asked for or the latest month
+    with spend, or the month before it when that month is incomplete. Then ``partial_month`` is
+    the incomplete month and ``partial_through`` the last day its data reaches. The trend runs
+    to the latest month, partial or not; the twelve months end with ``this_month``.
+    """
 
     this_month: date
     last_month: date
     ttm_start: date
     trend_start: date
     as_of_given: bool
+    partial_month: date | None = None
+    partial_through: date | None = None
 
     @property
     def trend_months(self) -> list[date]:
         return [_month_add(self.trend_start, n) for n in range(TREND_MONTHS)]
+
+    @property
+    def latest_month(self) -> date:
+        return self.partial_month or self.this_month
+
+    @property
+    def ttm_end(self) -> date:
+        """The last day of the twelve months: the last day of ``this_month``."""
+        return _month_add(self.this_month, 1) - timedelta(days=1)
+
+    @property
+    def comparison_through(self) -> date | None:
+        """With a partial month, the same day of ``this_month`` (its last day at most)."""
+        if self.partial_through is None:
+            return None
+        # 1 to 30 March compares with 1 to 28 February: a day number past the month's end
+        # stops at its last day.
+        return self.this_month.replace(day=min(self.partial_through.day, self.ttm_end.day))
 
 
 @dataclass(frozen=True)
@@ -76,9 +129,12 @@ class BreakdownLine:
 
 @dataclass(frozen=True)
 class TrendMonth:
+    """One month of the trend; ``through`` is the last day with data when it is partial."""
+
     month: date
     total: Amount
     by_category: dict[str, Decimal]
+    through: date | None = None
 
 
 @dataclass(frozen=True)
@@ -112,6 +168,21 @@ class ShareOf:
 
 
 @dataclass(frozen=True)
+class MonthToDate:
+    """The incomplete month's spend set against the same days of the month before.
+
+    The days are those of the period: ``partial_month`` to ``partial_through`` against
+    ``this_month`` to ``comparison_through``. ``change_ratio`` is None when the earlier days
+    cost nothing.
+    """
+
+    amount: Amount
+    same_days_before: Amount
+    change: Decimal
+    change_ratio: Decimal | None
+
+
+@dataclass(frozen=True)
 class CurrencySection:
     """Everything a brief says about the spend billed in one currency."""
 
@@ -129,6 +200,7 @@ class CurrencySection:
     movers_down: list[Mover]
     unallocated: ShareOf | None = None
     portfolio_share: ShareOf | None = None
+    month_to_date: MonthToDate | None = None
 
 
 @dataclass(frozen=True)
@@ -149,10 +221,41 @@ class DataFreshness:
 
 
 @dataclass(frozen=True)
+class Governance:
+    """What waits for a decision or an action, as of ``today``.
+
+    Each list holds at most a few items, the most pressing first; the ``*_total`` counts say
+    how many there are in all.
+    """
+
+    today: date
+    decisions: list[DecisionWaiting]
+    decisions_total: int
+    decisions_overdue: int
+    breaches: list[BreachOpen]
+    breaches_total: int
+    actions_overdue: list[ActionOverdue]
+    actions_overdue_total: int
+    renewals: list[Renewal]
+    renewals_total: int
+    renewal_window_days: int = RENEWAL_WINDOW_DAYS
+
+    @property
+    def needs_attention(self) -> bool:
+        return bool(
+            self.decisions_total
+            or self.breaches_total
+            or self.actions_overdue_total
+            or self.renewals_total
+        )
+
+
+@dataclass(frozen=True)
 class PortfolioBrief:
     period: Period | None
     currencies: list[CurrencySection]
     freshness: DataFreshness
+    governance: Governance
 
 
 @dataclass(frozen=True)
@@ -173,6 +276,7 @@ class ScopeBrief:
     period: Period | None
     currencies: list[CurrencySection]
     freshness: DataFreshness
+    governance: Governance
     rule_count: int = 0
 
 
@@ -188,25 +292,34 @@ class _Totals:
         self.row_count += row["row_count"]
 
 
-def portfolio_brief_build(*, as_of: date | None = None) -> PortfolioBrief:
-    """The whole portfolio's spend, per currency, with the share that no scope claims.
+def portfolio_brief_build(
+    *, as_of: date | None = None, today: date | None = None
+) -> PortfolioBrief:
+    """The whole portfolio's spend, per currency, with the share that no scope claims, and the
+    governance register as of ``today`` (the local date when not given).
 
-    "This month" is the month of ``as_of`` when given, otherwise the latest month that has spend.
+    The brief reports on the month of ``as_of`` when given, otherwise the latest month that has
+    spend; when the data stops before that month's end, on the month before it (see the module
+    docstring).
     """
     current = selectors.spend_rows_current()
     period = _period_find(rows=current, as_of=as_of)
+    governance = _governance(today=today or timezone.localdate(), scope=None)
     if period is None:
-        return PortfolioBrief(period=None, currencies=[], freshness=_freshness(rows=current))
+        return PortfolioBrief(None, [], _freshness(rows=current), governance)
 
     unallocated = _month_currency_totals(rows=selectors.spend_rows_unallocated(), period=period)
     sections = _sections_build(rows=current, period=period)
     sections = [_with_share(section, unallocated, attribute="unallocated") for section in sections]
     logger.info("portfolio brief as of %s: %s currencies", period.this_month, len(sections))
-    return PortfolioBrief(period=period, currencies=sections, freshness=_freshness(rows=current))
+    return PortfolioBrief(period, sections, _freshness(rows=current), governance)
 
 
-def scope_brief_build(*, scope: Scope, as_of: date | None = None) -> ScopeBrief:
-    """One scope's spend, per currency, with its share of the whole portfolio.
+def scope_brief_build(
+    *, scope: Scope, as_of: date | None = None, today: date | None = None
+) -> ScopeBrief:
+    """One scope's spend, per currency, with its share of the whole portfolio, and the
+    governance register of the scope as of ``today`` (the local date when not given).
 
     The months follow the portfolio, not the scope: a scope with nothing this month shows zero
     rather than an older month, so that every brief of the same day speaks of the same month.
@@ -215,8 +328,9 @@ def scope_brief_build(*, scope: Scope, as_of: date | None = None) -> ScopeBrief:
     period = _period_find(rows=current, as_of=as_of)
     info = _scope_info(scope)
     rule_count = scope.rules.count()
+    governance = _governance(today=today or timezone.localdate(), scope=scope)
     if period is None:
-        return ScopeBrief(info, None, [], _freshness(rows=current), rule_count)
+        return ScopeBrief(info, None, [], _freshness(rows=current), governance, rule_count)
 
     portfolio = _month_currency_totals(rows=current, period=period)
     sections = _sections_build(rows=selectors.spend_rows_for_scope(scope=scope), period=period)
@@ -227,32 +341,65 @@ def scope_brief_build(*, scope: Scope, as_of: date | None = None) -> ScopeBrief:
     logger.info(
         "scope brief %s as of %s: %s currencies", scope.slug, period.this_month, len(sections)
     )
-    return ScopeBrief(info, period, sections, _freshness(rows=current), rule_count)
+    return ScopeBrief(info, period, sections, _freshness(rows=current), governance, rule_count)
 
 
 def _period_find(*, rows: QuerySet, as_of: date | None) -> Period | None:
     if as_of is not None:
-        this_month = as_of.replace(day=1)
+        latest = as_of.replace(day=1)
     else:
-        months = [r["month"] for r in selectors.spend_summarise(rows=rows, group_by=("month",))]
-        if not months:
+        latest = rows.aggregate(latest=Max("charge_month"))["latest"]
+        if latest is None:
             return None
-        this_month = max(months)
+    through = _month_covered_through(rows=rows, month=latest)
+    partial = through is not None and through < _month_last_day(latest)
+    this_month = _month_add(latest, -1) if partial else latest
     return Period(
         this_month=this_month,
         last_month=_month_add(this_month, -1),
         ttm_start=_month_add(this_month, 1 - TTM_MONTHS),
-        trend_start=_month_add(this_month, 1 - TREND_MONTHS),
+        trend_start=_month_add(latest, 1 - TREND_MONTHS),
         as_of_given=as_of is not None,
+        partial_month=latest if partial else None,
+        partial_through=through if partial else None,
     )
 
 
+def _month_covered_through(*, rows: QuerySet, month: date) -> date | None:
+    """The last day of ``month`` that the rows' charges reach, or None when it has no rows.
+
+    A charge spanning the whole month (a monthly fee, a subscription) reaches the month's end
+    whatever day the data was exported, so it counts only when the month has no shorter charge.
+    """
+    whole_month = Q(
+        charge_period_start__lte=_midnight(month),
+        charge_period_end__gte=_midnight(_month_add(month, 1)),
+    )
+    span = rows.filter(charge_month=month).aggregate(
+        shorter=Max("charge_period_end", filter=~whole_month), any=Max("charge_period_end")
+    )
+    newest = span["shorter"] or span["any"]
+    if newest is None:
+        return None
+    # FOCUS charge periods end exclusively: a charge ending at midnight covers the day before.
+    return min((newest - timedelta(microseconds=1)).date(), _month_last_day(month))
+
+
+def _data_through(*, rows: QuerySet) -> date | None:
+    """The last day the rows' charges reach, read as for the latest month of the brief."""
+    latest = rows.aggregate(latest=Max("charge_month"))["latest"]
+    return None if latest is None else _month_covered_through(rows=rows, month=latest)
+
+
 def _sections_build(*, rows: QuerySet, period: Period) -> list[CurrencySection]:
-    window = rows.filter(charge_month__gte=period.trend_start, charge_month__lte=period.this_month)
+    window = rows.filter(
+        charge_month__gte=period.trend_start, charge_month__lte=period.latest_month
+    )
     by_category = _sum_by(window, ("month", "technology_category"))
     by_provider = _sum_by(window, ("month", "provider_name"))
-    recent = window.filter(charge_month__gte=period.last_month)
+    recent = window.filter(charge_month__in=(period.last_month, period.this_month))
     by_service = _sum_by(recent, ("month", "provider_name", "service_name"))
+    to_date = _month_to_date(rows=rows, period=period)
 
     return [
         _section(
@@ -261,10 +408,45 @@ def _sections_build(*, rows: QuerySet, period: Period) -> list[CurrencySection]:
             by_category=by_category[currency],
             by_provider=by_provider[currency],
             by_service=by_service[currency],
+            month_to_date=to_date.get(currency),
         )
         # Amounts in different currencies are not comparable; the busiest currency leads.
         for currency in sorted(by_category, key=lambda c: (-by_category[c].row_count, c))
     ]
+
+
+def _month_to_date(*, rows: QuerySet, period: Period) -> dict[str, MonthToDate]:
+    """Per currency, the partial month against the same days of ``this_month``; empty when no
+    month is partial.
+
+    A row counts for the earlier days when its charge starts on one of them, so a monthly fee
+    charged on the first counts in both months, as it should.
+    """
+    if period.partial_month is None or period.comparison_through is None:
+        return {}
+    cutoff = _midnight(period.comparison_through + timedelta(days=1))
+    window = rows.filter(
+        Q(charge_month=period.partial_month)
+        | Q(charge_month=period.this_month, charge_period_start__lt=cutoff)
+    )
+    now: dict[str, Amount] = defaultdict(Amount)
+    before: dict[str, Amount] = defaultdict(Amount)
+    for row in selectors.spend_summarise(rows=window, group_by=("month",)):
+        target = now if row["month"] == period.partial_month else before
+        currency = row["billing_currency"]
+        target[currency] = target[currency] + Amount(row["effective_cost"], row["billed_cost"])
+
+    return {
+        currency: MonthToDate(
+            amount=now[currency],
+            same_days_before=before[currency],
+            change=now[currency].effective - before[currency].effective,
+            change_ratio=_ratio(
+                now[currency].effective - before[currency].effective, before[currency].effective
+            ),
+        )
+        for currency in set(now) | set(before)
+    }
 
 
 def _sum_by(rows: QuerySet, group_by: tuple[str, ...]) -> defaultdict[str, _Totals]:
@@ -283,13 +465,14 @@ def _section(
     by_category: _Totals,
     by_provider: _Totals,
     by_service: _Totals,
+    month_to_date: MonthToDate | None,
 ) -> CurrencySection:
     monthly: dict[date, Amount] = defaultdict(Amount)
     for (month, _), amount in by_category.by_key.items():
         monthly[month] = monthly[month] + amount
 
     this_month, last_month = monthly[period.this_month], monthly[period.last_month]
-    ttm = _sum_amounts(a for m, a in monthly.items() if m >= period.ttm_start)
+    ttm = _sum_amounts(a for m, a in monthly.items() if period.ttm_start <= m <= period.this_month)
     change = this_month.effective - last_month.effective
     categories = _breakdown(by_category, period=period, this_total=this_month, ttm_total=ttm)
     providers = _breakdown(by_provider, period=period, this_total=this_month, ttm_total=ttm)
@@ -304,10 +487,25 @@ def _section(
         categories=categories,
         providers=_top_providers(providers, this_total=this_month, ttm_total=ttm),
         trend=_trend(by_category, period=period, monthly=monthly),
-        trend_categories=[line.name for line in categories],
+        trend_categories=_trend_categories(by_category, categories=categories),
         movers_up=[m for m in movers if m.change > 0][:MOVERS_LIMIT],
         movers_down=sorted((m for m in movers if m.change < 0), key=_mover_down_key)[:MOVERS_LIMIT],
+        month_to_date=_month_to_date_or_nothing(month_to_date, period=period),
     )
+
+
+def _month_to_date_or_nothing(to_date: MonthToDate | None, *, period: Period) -> MonthToDate | None:
+    """A currency with no spend in the compared days still has a (zero) month to date."""
+    if period.partial_month is None:
+        return None
+    return to_date or MonthToDate(Amount(), Amount(), ZERO, None)
+
+
+def _trend_categories(totals: _Totals, *, categories: list[BreakdownLine]) -> list[str]:
+    """The breakdown's order, then categories seen only in the trend's other months."""
+    names = [line.name for line in categories]
+    others = sorted({name for (_, name) in totals.by_key} - set(names))
+    return names + others
 
 
 def _breakdown(
@@ -319,7 +517,7 @@ def _breakdown(
     for (month, name), amount in totals.by_key.items():
         if month == period.this_month:
             this_month[name] = this_month[name] + amount
-        if month >= period.ttm_start:
+        if period.ttm_start <= month <= period.this_month:
             ttm[name] = ttm[name] + amount
 
     lines = [
@@ -369,6 +567,7 @@ def _trend(totals: _Totals, *, period: Period, monthly: Mapping[date, Amount]) -
             month=month,
             total=monthly.get(month, Amount()),
             by_category=dict(by_month.get(month, {})),
+            through=period.partial_through if month == period.partial_month else None,
         )
         for month in period.trend_months
     ]
@@ -435,8 +634,7 @@ def _freshness(*, rows: QuerySet) -> DataFreshness:
         .order_by(F("finished_at").desc(nulls_last=True), "-id")
         .first()
     )
-    span = rows.aggregate(oldest=Min("charge_period_start"), newest=Max("charge_period_end"))
-    oldest, newest = span["oldest"], span["newest"]
+    oldest = rows.aggregate(oldest=Min("charge_period_start"))["oldest"]
     current = BillingSlice.objects.filter(is_current=True).values("delivery_id")
     findings, top, top_rows = findings_summary(
         reports=Delivery.objects.filter(pk__in=current).values_list("conformance", flat=True)
@@ -451,8 +649,27 @@ def _freshness(*, rows: QuerySet) -> DataFreshness:
         warnings_count=len(delivery.warnings) if delivery else 0,
         focus_version=delivery.focus_version if delivery else "",
         oldest_charge_date=oldest.date() if oldest else None,
-        # FOCUS charge periods end exclusively: a charge ending at midnight covers the day before.
-        newest_charge_date=(newest - timedelta(microseconds=1)).date() if newest else None,
+        # Not the latest charge end: a monthly fee would claim the whole month already.
+        newest_charge_date=_data_through(rows=rows),
+    )
+
+
+def _governance(*, today: date, scope: Scope | None) -> Governance:
+    decisions = decisions_waiting(scope=scope)
+    breaches = breaches_open(scope=scope)
+    overdue = actions_overdue(today=today, scope=scope)
+    renewals = commitments_renewing(within_days=RENEWAL_WINDOW_DAYS, today=today, scope=scope)
+    return Governance(
+        today=today,
+        decisions=decisions[:GOVERNANCE_LIMIT],
+        decisions_total=len(decisions),
+        decisions_overdue=sum(1 for d in decisions if d.due_on is not None and d.due_on < today),
+        breaches=breaches[:GOVERNANCE_LIMIT],
+        breaches_total=len(breaches),
+        actions_overdue=overdue[:OVERDUE_ACTIONS_SHOWN],
+        actions_overdue_total=len(overdue),
+        renewals=renewals[:GOVERNANCE_LIMIT],
+        renewals_total=len(renewals),
     )
 
 
@@ -489,3 +706,12 @@ def _sum_amounts(amounts: Iterable[Amount]) -> Amount:
 def _month_add(month: date, months: int) -> date:
     index = month.year * 12 + month.month - 1 + months
     return date(index // 12, index % 12 + 1, 1)
+
+
+def _month_last_day(month: date) -> date:
+    return _month_add(month, 1) - timedelta(days=1)
+
+
+def _midnight(day: date) -> datetime:
+    """The start of ``day`` in UTC, the time zone charge periods are stored and read in."""
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)

@@ -12,6 +12,7 @@ from portfolio.models import BillingSlice, Delivery
 from reports.briefs import (
     OTHER_PROVIDERS,
     Amount,
+    Period,
     portfolio_brief_build,
     scope_brief_build,
 )
@@ -47,6 +48,12 @@ def _month(text: str) -> dt.date:
     return dt.date.fromisoformat(f"{text}-01")
 
 
+def _following(month: dt.date) -> dt.datetime:
+    """Midnight UTC at the start of the month after ``month``."""
+    first = (month + dt.timedelta(days=32)).replace(day=1)
+    return dt.datetime(first.year, first.month, 1, tzinfo=dt.UTC)
+
+
 def _sum(rows, *, column: int = 5, **where) -> Decimal:
     """Independent sum over ROWS: ``where`` keys are month, currency, provider, category."""
     index = {"month": 0, "currency": 1, "provider": 2, "service": 3, "category": 4}
@@ -71,8 +78,10 @@ def spend(db):
     for slug, name in CATEGORY_NAMES.items():
         technology_category_get_or_create(slug, name=name)
     for month, currency, provider, service, category, effective, billed in ROWS:
+        # Each row charges a whole month, so every month of the data is complete.
         spend_row_create(
             charge_period_start=_month(month),
+            charge_period_end=_following(_month(month)),
             billing_currency=currency,
             billing_account_id=f"ba-{currency}",
             provider_name=provider,
@@ -272,7 +281,11 @@ def test_scope_brief_counts_only_the_scope_rows_and_its_share_of_the_portfolio(s
 
 def test_providers_beyond_the_limit_fold_into_one_line(db):
     for n in range(10):
-        spend_row_create(provider_name=f"Provider {n}", cost=str(100 - n))
+        spend_row_create(
+            provider_name=f"Provider {n}",
+            cost=str(100 - n),
+            charge_period_end=_following(_month("2025-03")),
+        )
 
     providers = portfolio_brief_build().currencies[0].providers
 
@@ -299,7 +312,7 @@ def test_freshness_reports_the_last_loaded_delivery_and_charge_dates(spend):
     assert (freshness.loaded_at, freshness.rows_loaded) == (finished, 15)
     assert (freshness.warnings_count, freshness.focus_version) == (2, "1.2")
     assert freshness.oldest_charge_date == dt.date(2024, 2, 1)
-    assert freshness.newest_charge_date == dt.date(2025, 3, 1)
+    assert freshness.newest_charge_date == dt.date(2025, 3, 31)
 
 
 def test_a_brief_of_no_spend_is_empty(db):
@@ -307,3 +320,172 @@ def test_a_brief_of_no_spend_is_empty(db):
 
     assert (brief.period, brief.currencies) == (None, [])
     assert brief.freshness.delivery_id is None
+
+
+# A month in progress: December 2026 has data for 1 to 4 December only. Rows are
+# (provider, service, category slug, charge start, charge end, effective cost, billed cost);
+# the Slack rows are monthly fees that span their whole month.
+PARTIAL_ROWS = [
+    ("Slack", "Slack Enterprise", "saas", "2026-10-01", "2026-11-01", "300.00", "310.00"),
+    ("AWS", "Amazon EC2", "public-cloud", "2026-10-02", "2026-10-03", "100.00", "100.00"),
+    ("AWS", "Amazon EC2", "public-cloud", "2026-10-20", "2026-10-21", "200.00", "200.00"),
+    ("Slack", "Slack Enterprise", "saas", "2026-11-01", "2026-12-01", "300.00", "310.00"),
+    ("AWS", "Amazon EC2", "public-cloud", "2026-11-01", "2026-11-02", "50.00", "50.00"),
+    ("AWS", "Amazon EC2", "public-cloud", "2026-11-04T23:00", "2026-11-05", "70.00", "70.00"),
+    ("AWS", "Amazon EC2", "public-cloud", "2026-11-05", "2026-11-06", "80.00", "80.00"),
+    ("AWS", "Amazon EC2", "public-cloud", "2026-11-30", "2026-12-01", "400.00", "400.00"),
+    ("OpenAI", "GPT API", "ai", "2026-11-03", "2026-11-04", "25.00", "25.00"),
+    ("Slack", "Slack Enterprise", "saas", "2026-12-01", "2027-01-01", "300.00", "310.00"),
+    ("AWS", "Amazon EC2", "public-cloud", "2026-12-02", "2026-12-03", "60.00", "60.00"),
+    ("AWS", "Amazon EC2", "public-cloud", "2026-12-04", "2026-12-05", "90.00", "90.00"),
+    ("OpenAI", "GPT API", "ai", "2026-12-03", "2026-12-04", "40.00", "40.00"),
+]
+
+
+@pytest.fixture
+def partial_spend(db):
+    for slug, name in CATEGORY_NAMES.items():
+        technology_category_get_or_create(slug, name=name)
+    for provider, service, category, start, end, effective, billed in PARTIAL_ROWS:
+        spend_row_create(
+            charge_period_start=start,
+            charge_period_end=dt.datetime.fromisoformat(end).replace(tzinfo=dt.UTC),
+            billing_account_id=f"ba-{provider}",
+            provider_name=provider,
+            service_name=service,
+            category=category,
+            cost=effective,
+            billed_cost=Decimal(billed),
+        )
+    return PARTIAL_ROWS
+
+
+def _partial_sum(rows, *, first: str, last: str, column: int = 5, **where) -> Decimal:
+    """Independent sum of the rows whose charge starts on a day from ``first`` to ``last``."""
+    index = {"provider": 0, "category": 2}
+    return sum(
+        (
+            Decimal(row[column])
+            for row in rows
+            if first <= row[3][:10] <= last
+            and all(row[index[key]] == value for key, value in where.items())
+        ),
+        Decimal(0),
+    )
+
+
+def test_an_incomplete_latest_month_makes_the_brief_report_on_the_last_complete_month(
+    partial_spend,
+):
+    brief = portfolio_brief_build(today=dt.date(2026, 12, 4))
+
+    period = brief.period
+    assert (period.this_month, period.last_month) == (dt.date(2026, 11, 1), dt.date(2026, 10, 1))
+    assert (period.partial_month, period.partial_through) == (
+        dt.date(2026, 12, 1),
+        dt.date(2026, 12, 4),
+    )
+    assert period.comparison_through == dt.date(2026, 11, 4)
+    assert (period.ttm_start, period.trend_start) == (dt.date(2025, 12, 1), dt.date(2025, 12, 1))
+    usd = brief.currencies[0]
+    november = _partial_sum(partial_spend, first="2026-11-01", last="2026-11-30")
+    october = _partial_sum(partial_spend, first="2026-10-01", last="2026-10-31")
+    assert (november, october) == (Decimal("925.00"), Decimal("600.00"))
+    assert usd.this_month == Amount(november, Decimal("935.00"))
+    assert usd.last_month.effective == october
+    assert (usd.change, usd.change_ratio) == (Decimal("325.00"), Decimal("325.00") / october)
+    assert usd.ttm.effective == november + october
+    assert [(line.name, line.this_month.effective) for line in usd.categories] == [
+        ("Public Cloud", Decimal("600.00")),
+        ("SaaS", Decimal("300.00")),
+        ("AI", Decimal("25.00")),
+    ]
+    assert [(m.service_name, m.last_month, m.this_month) for m in usd.movers_up] == [
+        ("Amazon EC2", Decimal("300.00"), Decimal("600.00")),
+        ("GPT API", Decimal(0), Decimal("25.00")),
+    ]
+    assert usd.movers_down == []
+
+
+def test_the_incomplete_month_is_compared_with_the_same_days_of_the_month_before(partial_spend):
+    usd = portfolio_brief_build(today=dt.date(2026, 12, 4)).currencies[0]
+
+    to_date = usd.month_to_date
+    december = _partial_sum(partial_spend, first="2026-12-01", last="2026-12-04")
+    same_days = _partial_sum(partial_spend, first="2026-11-01", last="2026-11-04")
+    billed = _partial_sum(partial_spend, first="2026-12-01", last="2026-12-04", column=6)
+    assert (december, same_days, billed) == (
+        Decimal("490.00"),
+        Decimal("445.00"),
+        Decimal("500.00"),
+    )
+    assert to_date.amount == Amount(december, billed)
+    assert to_date.same_days_before.effective == same_days
+    assert to_date.change == Decimal("45.00")
+    assert to_date.change_ratio == Decimal("45.00") / Decimal("445.00")
+
+
+def test_the_trend_ends_with_the_incomplete_month_marked_with_its_last_day(partial_spend):
+    usd = portfolio_brief_build(today=dt.date(2026, 12, 4)).currencies[0]
+
+    assert len(usd.trend) == 13
+    assert [point.through for point in usd.trend[-2:]] == [None, dt.date(2026, 12, 4)]
+    assert usd.trend[-1].month == dt.date(2026, 12, 1)
+    assert usd.trend[-1].by_category == {
+        "Public Cloud": Decimal("150.00"),
+        "SaaS": Decimal("300.00"),
+        "AI": Decimal("40.00"),
+    }
+    assert usd.trend[-2].total.effective == Decimal("925.00")
+
+
+def test_monthly_fees_do_not_make_an_incomplete_month_look_complete(partial_spend):
+    freshness = portfolio_brief_build(today=dt.date(2026, 12, 4)).freshness
+
+    assert freshness.oldest_charge_date == dt.date(2026, 10, 1)
+    assert freshness.newest_charge_date == dt.date(2026, 12, 4)
+
+
+def test_a_month_whose_data_reaches_its_last_day_is_complete(partial_spend):
+    brief = portfolio_brief_build(as_of=dt.date(2026, 11, 1), today=dt.date(2026, 12, 4))
+
+    assert brief.period.this_month == dt.date(2026, 11, 1)
+    assert (brief.period.partial_month, brief.period.partial_through) == (None, None)
+    assert brief.currencies[0].month_to_date is None
+    assert brief.currencies[0].this_month.effective == Decimal("925.00")
+
+
+def test_choosing_the_incomplete_month_gives_the_same_brief_as_the_default(partial_spend):
+    chosen = portfolio_brief_build(as_of=dt.date(2026, 12, 1), today=dt.date(2026, 12, 4))
+    default = portfolio_brief_build(today=dt.date(2026, 12, 4))
+
+    assert chosen.period.this_month == dt.date(2026, 11, 1)
+    assert chosen.period.as_of_given is True
+    assert chosen.currencies == default.currencies
+
+
+def test_the_same_days_stop_at_the_end_of_a_shorter_month():
+    period = Period(
+        this_month=dt.date(2027, 2, 1),
+        last_month=dt.date(2027, 1, 1),
+        ttm_start=dt.date(2026, 3, 1),
+        trend_start=dt.date(2026, 3, 1),
+        as_of_given=False,
+        partial_month=dt.date(2027, 3, 1),
+        partial_through=dt.date(2027, 3, 30),
+    )
+
+    assert period.comparison_through == dt.date(2027, 2, 28)
+    assert period.ttm_end == dt.date(2027, 2, 28)
+
+
+def test_a_scope_brief_shows_its_own_month_to_date(partial_spend):
+    scope = scope_with_rules_create("Core platform", ("provider_name", "equals", "AWS"))
+
+    usd = scope_brief_build(scope=scope, today=dt.date(2026, 12, 4)).currencies[0]
+
+    assert usd.this_month.effective == Decimal("600.00")
+    assert usd.month_to_date.amount.effective == Decimal("150.00")
+    assert usd.month_to_date.same_days_before.effective == Decimal("120.00")
+    assert usd.month_to_date.change_ratio == Decimal("30.00") / Decimal("120.00")
+    assert usd.portfolio_share.share_this_month == Decimal("600.00") / Decimal("925.00")
