@@ -36,6 +36,10 @@ CATEGORY_COLOURS = {
 }
 SPARE_COLOURS = ("#c2415d", "#8c6d1f", "#4d7f2a", "#9c4f96", "#3d5a80", "#a0522d")
 
+# A month the data has not reached the end of is drawn faint, so its short bar does not read as
+# a fall in spend, and is labelled with the last day it covers.
+PARTIAL_OPACITY = 0.4
+
 
 def category_colours(names: list[str]) -> dict[str, str]:
     """A colour per category name: the fixed one when known, otherwise the next spare colour."""
@@ -47,8 +51,12 @@ def category_colours(names: list[str]) -> dict[str, str]:
 
 
 def trend_figure(*, section: CurrencySection) -> go.Figure:
-    """Monthly effective cost over the trend months, one stacked bar segment per category."""
+    """Monthly effective cost over the trend months, one stacked bar segment per category.
+
+    A partial month (one with ``through`` set) is drawn faint and labelled "to 4 Dec".
+    """
     months = [point.month.isoformat() for point in section.trend]
+    opacity = [PARTIAL_OPACITY if point.through else 1.0 for point in section.trend]
     colours = category_colours(section.trend_categories)
     figure = go.Figure()
     # Largest category first, so it sits at the bottom of every bar.
@@ -60,8 +68,19 @@ def trend_figure(*, section: CurrencySection) -> go.Figure:
                 # Plotly draws with floats; the exact Decimals stay in the brief's tables.
                 y=[float(money_round(point.by_category.get(name))) for point in section.trend],
                 marker_color=colours[name],
+                marker_opacity=opacity,
             )
         )
+    for point in section.trend:
+        if point.through:
+            figure.add_annotation(
+                x=point.month.isoformat(),
+                y=float(money_round(point.total.effective)),
+                text=f"to {point.through.day} {point.through:%b}",
+                showarrow=False,
+                yanchor="bottom",
+                font={"size": 11, "color": "#5f6b7a"},
+            )
     figure.update_layout(
         barmode="stack",
         template="simple_white",

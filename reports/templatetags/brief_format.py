@@ -5,12 +5,14 @@ Amounts are rounded half-even to cents for display only; the brief's data keeps 
 
 from __future__ import annotations
 
+import datetime
 import logging
 from decimal import Decimal
 
 from django import template
 from django.db.models import QuerySet
 
+from decisions.selectors import BreachOpen
 from finops_exec.exact import money_round
 from scopes.models import Scope
 from scopes.selectors import scope_list
@@ -21,6 +23,7 @@ register = template.Library()
 
 MINUS = "-"
 DASH = "\u2014"
+EN_DASH = "\u2013"
 
 
 def _number(value: Decimal | None) -> str:
@@ -75,6 +78,35 @@ def signed_percent(ratio: Decimal | None) -> str:
         return "new"
     text = percent(ratio)
     return text if text.startswith(MINUS) or money_round(ratio * 100, 1) == 0 else f"+{text}"
+
+
+@register.filter
+def day_range(first: datetime.date | None, last: datetime.date | None) -> str:
+    """Days as people write them: ``1 December`` to ``4 December 2026`` gives
+    ``"1-4 December 2026"``, with an en dash."""
+    if first is None or last is None:
+        return DASH
+    if first == last:
+        return f"{last.day} {last:%B %Y}"
+    if (first.year, first.month) == (last.year, last.month):
+        return f"{first.day}{EN_DASH}{last.day} {last:%B %Y}"
+    if first.year == last.year:
+        return f"{first.day} {first:%B} {EN_DASH} {last.day} {last:%B %Y}"
+    return f"{first.day} {first:%B %Y} {EN_DASH} {last.day} {last:%B %Y}"
+
+
+@register.filter
+def guardrail_value(value: Decimal | None, breach: BreachOpen) -> str:
+    """A breach's observed value or threshold in the guardrail's own measure: an amount in its
+    currency, a percentage, or a quantity in its unit."""
+    if value is None:
+        return DASH
+    if breach.measure == "percent":
+        return f"{money_round(value, 1):,}%"
+    if breach.measure == "quantity":
+        text = _number(value).removesuffix(".00")
+        return f"{text} {breach.unit}".strip()
+    return money(value, breach.currency) if breach.currency else _number(value)
 
 
 @register.simple_tag

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from decisions.models import Decision
 from portfolio.models import BillingSlice, Delivery
 from reports.briefs import (
     OTHER_PROVIDERS,
@@ -16,6 +17,8 @@ from reports.briefs import (
     portfolio_brief_build,
     scope_brief_build,
 )
+from tests.decisions.test_selectors import TODAY as GOVERNANCE_TODAY
+from tests.decisions.test_selectors import governance_records_create
 from tests.factories import (
     scope_with_rules_create,
     spend_row_create,
@@ -489,3 +492,103 @@ def test_a_scope_brief_shows_its_own_month_to_date(partial_spend):
     assert usd.month_to_date.same_days_before.effective == Decimal("120.00")
     assert usd.month_to_date.change_ratio == Decimal("30.00") / Decimal("120.00")
     assert usd.portfolio_share.share_this_month == Decimal("600.00") / Decimal("925.00")
+
+
+@pytest.fixture
+def register(db):
+    return governance_records_create(GOVERNANCE_TODAY)
+
+
+def test_the_portfolio_brief_carries_the_governance_register_as_of_today(register):
+    governance = portfolio_brief_build(today=GOVERNANCE_TODAY).governance
+
+    assert governance.today == GOVERNANCE_TODAY
+    assert (governance.decisions_total, governance.decisions_overdue) == (4, 1)
+    assert [d.title for d in governance.decisions] == [
+        "Raise the savings plan",
+        "Choose the assistant model",
+        "Pick a CRM vendor",
+        "Build or buy search",
+    ]
+    assert governance.breaches_total == 2
+    assert [b.guardrail for b in governance.breaches] == [
+        "AI assistant monthly budget",
+        "Compute coverage floor",
+    ]
+    assert governance.actions_overdue_total == 4
+    assert [(a.title, a.days_overdue) for a in governance.actions_overdue] == [
+        ("Tag the untagged data transfer", 20),
+        ("Cap assistant context", 6),
+        ("Chase contract redlines", 3),
+    ]
+    assert governance.needs_attention is True
+
+
+def test_commitments_with_a_notice_or_renewal_date_in_the_next_90_days_nearest_first(register):
+    governance = portfolio_brief_build(today=GOVERNANCE_TODAY).governance
+
+    renewals = [
+        (r.name, r.provider_name, r.total_amount, r.deadline, r.deadline_kind, r.days_to_deadline)
+        for r in governance.renewals
+    ]
+    # Equinix's dates are 91 days away and the NetApp contract has expired: both left out.
+    assert renewals == [
+        ("OpenAI enterprise", "OpenAI", Decimal("1500000.00"), dt.date(2026, 12, 4), "notice", 0),
+        (
+            "Salesforce Sales Cloud",
+            "Salesforce",
+            Decimal("2280000.00"),
+            dt.date(2027, 1, 3),
+            "notice",
+            30,
+        ),
+        (
+            "Oracle support",
+            "Oracle Licensing",
+            Decimal("1080000.00"),
+            dt.date(2027, 3, 4),
+            "renewal",
+            90,
+        ),
+    ]
+    assert (governance.renewals_total, governance.renewal_window_days) == (3, 90)
+    assert [r.auto_renews for r in governance.renewals] == [False, True, False]
+
+
+def test_a_scope_brief_carries_only_the_governance_of_its_scope(register):
+    governance = scope_brief_build(scope=register.software, today=GOVERNANCE_TODAY).governance
+
+    assert [d.title for d in governance.decisions] == [
+        "Raise the savings plan",
+        "Pick a CRM vendor",
+    ]
+    assert governance.breaches == [] and governance.breaches_total == 0
+    assert [a.title for a in governance.actions_overdue] == [
+        "Chase contract redlines",
+        "Review seat usage",
+    ]
+    assert [r.name for r in governance.renewals] == ["Salesforce Sales Cloud", "Oracle support"]
+
+
+def test_long_governance_lists_are_cut_to_the_most_pressing_with_the_totals_kept(register):
+    for n in range(6):
+        Decision.objects.create(
+            title=f"Extra decision {n}",
+            kind="vendor",
+            due_on=GOVERNANCE_TODAY + dt.timedelta(days=n),
+        )
+
+    governance = portfolio_brief_build(today=GOVERNANCE_TODAY).governance
+
+    assert governance.decisions_total == 10
+    assert [d.title for d in governance.decisions] == [
+        "Raise the savings plan",
+        *(f"Extra decision {n}" for n in range(4)),
+    ]
+
+
+def test_with_nothing_waiting_the_governance_needs_no_attention(db):
+    governance = portfolio_brief_build(today=GOVERNANCE_TODAY).governance
+
+    assert governance.needs_attention is False
+    assert (governance.decisions, governance.breaches, governance.renewals) == ([], [], [])

@@ -11,7 +11,14 @@ import pytest
 from django.test import Client
 
 from portfolio.models import Delivery
-from tests.factories import scope_with_rules_create, spend_row_create
+from reports import briefs
+from tests.decisions.test_selectors import TODAY as GOVERNANCE_TODAY
+from tests.decisions.test_selectors import governance_records_create
+from tests.factories import (
+    scope_with_rules_create,
+    spend_row_create,
+    technology_category_get_or_create,
+)
 
 ROWS = [
     ("2025-03", "USD", "AWS", "Amazon EC2", "public-cloud", "1234.5678", "1300.00"),
@@ -30,13 +37,15 @@ ROWS = [
 
 @pytest.fixture
 def spend(db):
-    from tests.factories import technology_category_get_or_create
-
     for slug, name in (("public-cloud", "Public Cloud"), ("ai", "AI"), ("saas", "SaaS")):
         technology_category_get_or_create(slug, name=name)
     for month, currency, provider, service, category, effective, billed in ROWS:
+        first = dt.date.fromisoformat(f"{month}-01")
+        following = (first + dt.timedelta(days=32)).replace(day=1)
+        # Each row charges a whole month, so every month of the data is complete.
         spend_row_create(
-            charge_period_start=dt.date.fromisoformat(f"{month}-01"),
+            charge_period_start=first,
+            charge_period_end=dt.datetime(following.year, following.month, 1, tzinfo=dt.UTC),
             billing_currency=currency,
             billing_account_id=f"ba-{currency}",
             provider_name=provider,
@@ -81,12 +90,15 @@ def test_portfolio_brief_shows_the_headline_figures_formatted(spend, executive):
 
     assert response.status_code == 200
     text = _text(response)
-    assert "As of March 2025, the latest month with spend in the data" in text
+    assert (
+        "As of March 2025, the latest month with spend in the data. "
+        "Billing data from 1 June 2024 to 31 March 2025."
+    ) in text
     # 1339.5728001 this month; 1075.105 last month; 2484.6778001 over twelve months.
     assert (
         "In March 2025 the technology portfolio cost USD 1,339.57, up USD 264.47 (+24.6%) on "
-        "February. Over the last twelve months it cost USD 2,484.68. Public Cloud is the largest "
-        "technology category, at 94.6% of that. 100.0% of this month's spend is not yet "
+        "February. Over the twelve months to March it cost USD 2,484.68. Public Cloud is the "
+        "largest technology category, at 94.6% of that. 100.0% of March's spend is not yet "
         "assigned to a scope."
     ) in text
     assert "This month March 2025 USD 1,339.57 Billed USD 1,406.00" in text
@@ -111,7 +123,8 @@ def test_portfolio_brief_tables_show_categories_providers_and_movers(spend, exec
         "Claude API Anthropic 0.00 5.00 +5.00 new "
         "Falling Amazon S3 AWS 25.00 20.00 -5.00 -20.0%"
     ) in text
-    assert "USD 1,339.57 this month (100.0% of spend); USD 2,484.68 over the last twelve" in text
+    assert "USD 1,339.57 in March 2025 (100.0% of spend); USD 2,484.68 over the last twelve" in text
+    assert "Technology category Mar 2025 Share Last 12 months Share" in text
 
 
 def test_portfolio_brief_has_the_chart_and_a_data_freshness_footer(spend, executive):
@@ -123,7 +136,7 @@ def test_portfolio_brief_has_the_chart_and_a_data_freshness_footer(spend, execut
     assert "cdn" not in html.lower()
     assert (
         "Latest billing data loaded 2 April 2025, 06:30 UTC: 11 rows, 1 data warning, "
-        "FOCUS version 1.2. Charges cover 1 June 2024 to 1 March 2025."
+        "FOCUS version 1.2. Charges cover 1 June 2024 to 31 March 2025."
     ) in _text(response)
 
 
@@ -138,7 +151,7 @@ def test_a_month_can_be_chosen_and_a_bad_month_is_explained(spend, executive):
     client = _client(executive)
 
     text = _text(client.get("/briefs/portfolio/?month=2025-02"))
-    assert "As of February 2025 Print" in text
+    assert "As of February 2025. Billing data from 1 June 2024 to 31 March 2025. Print" in text
     assert "In February 2025 the technology portfolio cost USD 1,075.10" in text
 
     response = client.get("/briefs/portfolio/?month=March")
@@ -161,7 +174,7 @@ def test_scope_brief_shows_the_scope_figures_and_its_share(spend, executive):
     assert "The AI launch." in text
     assert "In March 2025 this scope cost USD 55.00, up USD 35.00 (+175.0%) on February." in text
     assert (
-        "This scope is 4.1% of all technology spend billed in USD this month "
+        "This scope is 4.1% of all technology spend billed in USD in March 2025 "
         "(USD 1,339.57 in all) and 3.0% over the last twelve months (USD 2,484.68 in all)."
     ) in text
     assert "Spend billed in EUR" not in text
@@ -199,3 +212,147 @@ def test_a_brief_with_no_spend_says_so(executive):
 
     assert "No spend has been loaded yet, so there is nothing to report." in text
     assert "No billing data delivery has been loaded yet." in text
+
+
+@pytest.fixture
+def frozen_today(monkeypatch):
+    """The governance register is read as of a fixed day, so the page's dates are exact."""
+    monkeypatch.setattr(briefs.timezone, "localdate", lambda: GOVERNANCE_TODAY)
+    return GOVERNANCE_TODAY
+
+
+@pytest.fixture
+def partial_month(db):
+    """October and November 2026 complete, December 2026 only to the 4th, as on 4 December."""
+    technology_category_get_or_create("public-cloud", name="Public Cloud")
+    technology_category_get_or_create("saas", name="SaaS")
+    for start, end, service, category, cost in (
+        ("2026-10-01", "2026-11-01", "Slack Enterprise", "saas", "300.00"),
+        ("2026-10-15", "2026-10-16", "Amazon EC2", "public-cloud", "1000.00"),
+        ("2026-11-01", "2026-12-01", "Slack Enterprise", "saas", "300.00"),
+        ("2026-11-02", "2026-11-03", "Amazon EC2", "public-cloud", "200.00"),
+        ("2026-11-20", "2026-11-21", "Amazon EC2", "public-cloud", "1500.00"),
+        ("2026-12-01", "2027-01-01", "Slack Enterprise", "saas", "300.00"),
+        ("2026-12-04", "2026-12-05", "Amazon EC2", "public-cloud", "150.00"),
+    ):
+        spend_row_create(
+            charge_period_start=start,
+            charge_period_end=dt.datetime.fromisoformat(end).replace(tzinfo=dt.UTC),
+            provider_name="Slack" if category == "saas" else "AWS",
+            service_name=service,
+            category=category,
+            billing_account_id=f"ba-{category}",
+            cost=cost,
+        )
+
+
+def test_an_incomplete_month_is_shown_to_date_beside_the_last_complete_month(
+    partial_month, frozen_today, executive
+):
+    text = _text(_client(executive).get("/briefs/portfolio/"))
+
+    # November: 300 + 200 + 1,500; October: 300 + 1,000; December 1-4: 300 + 150 against
+    # 1-4 November: 300 + 200.
+    assert (
+        "As of November 2026, the latest complete month; December so far (1\u20134 December "
+        "2026) is shown apart. Billing data from 1 October 2026 to 4 December 2026."
+    ) in text
+    assert (
+        "In November 2026, the latest complete month, the technology portfolio cost "
+        "USD 2,000.00, up USD 700.00 (+53.8%) on October. Over the twelve months to November it "
+        "cost USD 3,300.00."
+    ) in text
+    assert (
+        "December so far (1\u20134 December 2026, month to date) : USD 450.00, down USD 50.00 "
+        "(-10.0%) on the same days of November (1\u20134 November 2026: USD 500.00). The month "
+        "is not over, so the figures below are for November."
+    ) in text
+    assert "Latest complete month November 2026 USD 2,000.00" in text
+    assert "Month before October 2026 USD 1,300.00 Change +700.00 (+53.8%)" in text
+    assert "Public Cloud 1,700.00 85.0% 2,700.00 81.8%" in text
+    assert "Biggest changes from October to November" in text
+    assert "Rising Amazon EC2 AWS 1,000.00 1,700.00 +700.00 +70.0%" in text
+    assert "December only to 4 December, drawn faint" in text
+
+
+def test_the_trend_chart_draws_the_incomplete_month_faint_and_labels_its_last_day(
+    partial_month, frozen_today, executive
+):
+    html = _client(executive).get("/briefs/portfolio/").content.decode()
+
+    assert '"text":"to 4 Dec"' in html
+    assert '"opacity":[1.0,1.0,1.0,1.0,1.0,1.0,1.0,1.0,1.0,1.0,1.0,1.0,0.4]' in html
+
+
+def test_the_portfolio_brief_shows_what_waits_for_a_decision_or_an_action(
+    spend, frozen_today, executive
+):
+    governance_records_create(GOVERNANCE_TODAY)
+
+    text = _text(_client(executive).get("/briefs/portfolio/"))
+
+    assert (
+        "Needs attention: 4 decisions waiting (1 past due) \u00b7 2 open guardrail breaches "
+        "\u00b7 4 overdue actions \u00b7 3 commitments with dates in the next 90 days"
+    ) in text
+    assert (
+        "Decisions and follow-up as of 4 December 2026 "
+        "Decisions waiting (4 open, 1 past due; soonest due first) "
+        "Decision Forum and decider Due Options Cheapest run-rate "
+        "Raise the savings plan Proposed Technology Investment Board Frank Osei "
+        "22 Nov 2026 past due 2 USD 43,800.00 a month "
+        "Choose the assistant model In review AI Council Erin Walsh 25 Dec 2026 3 "
+        "USD 9,000.00 a month "
+        "Pick a CRM vendor Proposed Technology Investment Board Erin Walsh 18 Jan 2027 2 \u2014 "
+        "Build or buy search Deferred No forum No decider named Not set 0 \u2014"
+    ) in text
+    assert (
+        "Open guardrail breaches (2) Guardrail Applies to Observed Threshold Owner "
+        "AI assistant monthly budget Nov 2026 AI assistant USD 262,784.78 USD 223,000.00 max "
+        "Sam Patel "
+        "Compute coverage floor Oct 2026 All Public Cloud 64.2% 70.0% min Frank Osei"
+    ) in text
+    assert (
+        "Overdue actions (4 overdue; the 3 longest overdue) Action Owner Was due Days late "
+        "Tag the untagged data transfer Lee Novak 14 Nov 2026 20 "
+        "Cap assistant context Sam Patel 28 Nov 2026 6 "
+        "Chase contract redlines No owner named 1 Dec 2026 3"
+    ) in text
+    assert (
+        "Commitments with dates in the next 90 days (3; nearest first) "
+        "Commitment Provider Term value Notice by Renews "
+        "OpenAI enterprise OpenAI USD 1,500,000.00 4 Dec 2026 3 Apr 2027 "
+        "Salesforce Sales Cloud Salesforce USD 2,280,000.00 3 Jan 2027 2 Feb 2027 auto "
+        "Oracle support Oracle Licensing USD 1,080,000.00 1 Dec 2026 4 Mar 2027"
+    ) in text
+
+
+def test_the_scope_brief_shows_the_governance_of_its_scope_only(spend, frozen_today, executive):
+    register = governance_records_create(GOVERNANCE_TODAY)
+
+    text = _text(_client(executive).get(f"/briefs/scopes/{register.software.slug}/"))
+
+    assert (
+        "Needs attention: 2 decisions waiting (1 past due) \u00b7 0 open guardrail breaches "
+        "\u00b7 2 overdue actions \u00b7 2 commitments with dates in the next 90 days"
+    ) in text
+    assert "Decisions and follow-up as of 4 December 2026, for this scope" in text
+    assert "Choose the assistant model" not in text
+    assert "Open guardrail breaches: none." in text
+    assert (
+        "Overdue actions (2 overdue) Action Owner Was due Days late "
+        "Chase contract redlines No owner named 1 Dec 2026 3 "
+        "Review seat usage Erin Walsh 3 Dec 2026 1"
+    ) in text
+    assert "Commitments with dates in the next 90 days (2; nearest first)" in text
+
+
+def test_with_nothing_waiting_the_brief_says_so_in_one_line_each(spend, frozen_today, executive):
+    text = _text(_client(executive).get("/briefs/portfolio/"))
+
+    assert "Needs attention" not in text
+    assert (
+        "Decisions and follow-up as of 4 December 2026 Decisions waiting: none open. "
+        "Open guardrail breaches: none. Overdue actions: none. Commitments: no notice or "
+        "renewal dates in the next 90 days."
+    ) in text
