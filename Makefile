@@ -60,5 +60,8 @@ worker: $(BIN)/.installed ## Run a Celery worker (needs REDIS_URL)
 beat: $(BIN)/.installed ## Run Celery beat (needs REDIS_URL)
 	$(BIN)/celery -A finops_exec beat -l info
 
+bench: $(BIN)/.installed ## Time the ingest against a bare COPY (PostgreSQL; ARGS="--rows 5000000")
+	$(BIN)/python bench/ingest_bench.py $(ARGS)
+
 clean: ## Remove the virtualenv, the SQLite file and caches
 	rm -rf $(VENV) finops_exec.sqlite3 .pytest_cache .ruff_cache staticfiles

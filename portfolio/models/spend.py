@@ -279,6 +279,10 @@ class SpendRow(models.Model):
         help_text="Every other column of the file by its original name, x_ columns included.",
     )
 
+    # TODO: partition the table by charge_month on PostgreSQL (RANGE, one partition per month
+    # created by the ingest before its first chunk of that month, plus a DEFAULT partition), so
+    # that it can be distributed with Citus. It needs a primary key that includes charge_month
+    # (a composite key, or a RunSQL migration that rebuilds the table), not done yet.
     class Meta:
         ordering = ["delivery", "source_file", "source_row"]
         indexes = [

@@ -24,10 +24,11 @@ Why rows in PostgreSQL and rollups beside them
     tables in PostgreSQL; the Microsoft FinOps hubs keep raw exports as Parquet per delivery and
     query them with Data Explorer. Both make ingest cheap by never indexing raw rows in the
     database. Here the spend API and scope rules group and filter by any FOCUS column and by
-    tag, at the grain of a row, so the rows stay in PostgreSQL (``SpendRow``, partitioned by
-    billing month where the schema allows it) and ``MonthlySpend`` is the summary table that
-    briefs can read without scanning rows. Chunks pay the row cost in parallel; the finaliser
-    pays one grouped scan of the delivery's own rows, and totals are summed from its rollups.
+    tag, at the grain of a row, so the rows stay in PostgreSQL (``SpendRow``, without per-row
+    constraint checks and with only the indexes the selectors use) and ``MonthlySpend`` is the
+    summary table that briefs can read without scanning rows. Chunks pay the row cost in
+    parallel; the finaliser pays one grouped scan of the delivery's own rows, and totals are
+    summed from its rollups.
 """
 
 from __future__ import annotations
@@ -106,6 +107,7 @@ _BROKER_DOWN = (
 # Advisory lock key shared by finalisers: promotion of the same account and period by two
 # deliveries at once must not interleave.
 _FINALISE_LOCK = 7_301_462_001
+_FINISHED = (Delivery.Status.LOADED, Delivery.Status.REJECTED, Delivery.Status.FAILED)
 
 
 # Recording deliveries -----------------------------------------------------------------------
@@ -382,6 +384,9 @@ def _plan_record(delivery: Delivery, plan: _Plan, chunks: int) -> bool:
     conformance = conformance_check(files=delivery.files, commitments_known=commitment_ids_known)
     with transaction.atomic():
         locked = Delivery.objects.select_for_update().get(pk=delivery.pk)
+        if locked.is_finished:
+            # A rejected chunk settled the delivery while the files were still being read.
+            return False
         files = list(locked.files)
         for file_index, version in plan.versions.items():
             files[file_index] = {**files[file_index], "focus_version": version}
@@ -508,6 +513,9 @@ def delivery_plan(
             continue
         _spool_write(spool / f"{spec.index}.arrow", spec.table)
         dispatch(chunk.pk)
+        if Delivery.objects.filter(pk=delivery.pk, status__in=_FINISHED).exists():
+            logger.info("ingest %s: settled while planning, reading stopped", delivery.pk)
+            break
     logger.info("ingest %s: %s chunks queued", delivery.pk, count)
     return _plan_record(delivery, plan, count)
 

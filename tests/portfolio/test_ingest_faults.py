@@ -29,7 +29,6 @@ from tests.portfolio.focus_files import csv_totals
 from tests.portfolio.test_ingest_parallel import (
     queues_purge,
     services_check,
-    shared_spool,  # noqa: F401  (a fixture)
     wait_finished,
     worker_start,
     worker_stop,
@@ -38,6 +37,14 @@ from tests.portfolio.test_ingest_parallel import (
 
 REAL = SAMPLES_DIR / "finopsfoundation-multicloud-focus1.0-real.csv"
 GCP = SAMPLES_DIR / "synthetic-gcp-focus1.2-credits.csv"
+
+
+@pytest.fixture
+def shared_spool(tmp_path, monkeypatch, settings):
+    # Workers are other processes: they must see the same spool folder as this one.
+    monkeypatch.setenv("DJANGO_MEDIA_ROOT", str(tmp_path))
+    settings.MEDIA_ROOT = tmp_path
+    return tmp_path / "spool"
 
 
 def _sum(*parts: dict[str, dict[str, Decimal]]) -> dict[str, dict[str, Decimal]]:

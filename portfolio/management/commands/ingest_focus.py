@@ -15,7 +15,12 @@ from django.core.management.base import (
 
 from finops_exec.api_errors import ApplicationError
 from portfolio.models import Delivery
-from portfolio.services.ingest import delivery_create, delivery_ingest, delivery_summary
+from portfolio.services.ingest import (
+    CHUNK_ROWS,
+    delivery_create,
+    delivery_ingest,
+    delivery_summary,
+)
 
 
 class ProgressBar:
@@ -59,6 +64,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--json", action="store_true", help="End the output with a JSON summary line."
         )
+        parser.add_argument(
+            "--chunk-rows",
+            type=int,
+            default=CHUNK_ROWS,
+            help=f"Rows loaded per transaction (default {CHUNK_ROWS}).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -67,7 +78,9 @@ class Command(BaseCommand):
             raise CommandError(exc.message) from exc
 
         bar = ProgressBar(self.stderr)
-        delivery = delivery_ingest(delivery=delivery, progress=bar.show)
+        delivery = delivery_ingest(
+            delivery=delivery, progress=bar.show, chunk_rows=options["chunk_rows"]
+        )
         bar.close()
         of = f" of about {delivery.rows_expected}" if delivery.rows_expected is not None else ""
         self.stderr.write(f"delivery {delivery.pk}: {delivery.rows_read} rows read{of}")
