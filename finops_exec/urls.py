@@ -20,3 +20,6 @@ urlpatterns = [
     path("api/v1/", include("portfolio.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
 ]
+
+handler404 = "finops_exec.error_views.page_not_found"
+handler500 = "finops_exec.error_views.server_error"
