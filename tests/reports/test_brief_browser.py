@@ -1,5 +1,6 @@
 """The portfolio brief in a real headless Chromium: sign in, chart drawn, nothing fetched from
-elsewhere, and the printed PDF fits on three A4 pages."""
+elsewhere, and the printed PDF fits on three A4 pages, with two currencies, a month in progress
+and a full governance register."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from reports import briefs
+from tests.decisions.test_selectors import TODAY as GOVERNANCE_TODAY
+from tests.decisions.test_selectors import governance_records_create
 from tests.factories import spend_row_create, technology_category_get_or_create
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -60,17 +64,26 @@ def chromium_path() -> Path:
     return CHROMIUM
 
 
+def _utc(day: dt.date) -> dt.datetime:
+    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
+
+
 def _fourteen_months_of_spend() -> Decimal:
-    """Rows for fourteen months to March 2025 in two currencies; returns March's USD total."""
+    """Rows for fourteen whole months to March 2025 in two currencies, and April 2025 to the
+    4th; returns March's USD total, the headline of a brief whose latest month is incomplete."""
     for slug, name in CATEGORIES.items():
         technology_category_get_or_create(slug, name=name)
     march = Decimal(0)
-    for n in range(14):
+    for n in range(15):
         month = dt.date(2024 + (n + 1) // 12, (n + 1) % 12 + 1, 1)
+        following = dt.date(2024 + (n + 2) // 12, (n + 2) % 12 + 1, 1)
+        # April 2025 is in progress: its charges run from the 1st to the 4th.
+        end = month + dt.timedelta(days=4) if n == 14 else following
         for provider, service, category, base in SERVICES:
             cost = Decimal(base) * (1 + Decimal(n) / 50)
             spend_row_create(
                 charge_period_start=month,
+                charge_period_end=_utc(end),
                 provider_name=provider,
                 service_name=service,
                 category=category,
@@ -80,6 +93,7 @@ def _fourteen_months_of_spend() -> Decimal:
             march += cost if month == dt.date(2025, 3, 1) else 0
         spend_row_create(
             charge_period_start=month,
+            charge_period_end=_utc(end),
             provider_name="SAP",
             service_name="SAP Concur",
             category="saas",
@@ -99,7 +113,9 @@ def test_an_executive_signs_in_and_prints_the_portfolio_brief_on_three_pages_at_
 ):
     # Playwright's sync API runs an event loop in this thread; Django would refuse the ORM.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    monkeypatch.setattr(briefs.timezone, "localdate", lambda: GOVERNANCE_TODAY)
     march_usd = _fourteen_months_of_spend()
+    governance_records_create(GOVERNANCE_TODAY)
     from playwright.sync_api import sync_playwright
 
     from finops_exec.exact import money_round
@@ -122,12 +138,16 @@ def test_an_executive_signs_in_and_prints_the_portfolio_brief_on_three_pages_at_
 
             headline = page.inner_text(".kpi--main .kpi__value")
             bars = page.locator("#trend-usd .barlayer .trace").count()
+            partial_label = page.text_content("#trend-usd .annotation-text")
+            overflow = page.evaluate("document.documentElement.scrollWidth")
             pdf = page.pdf(format="A4", print_background=True)
         finally:
             browser.close()
 
     assert headline == f"USD {money_round(march_usd):,}"
     assert bars == len(CATEGORIES)
+    assert partial_label == "to 4 Apr"
+    assert overflow <= 1280
     assert f"{live_server.url}/static/vendor/plotly/plotly.min.js" in requests
     fetched = [urlsplit(url) for url in requests if not url.startswith(("data:", "blob:"))]
     outside = [url.geturl() for url in fetched if url.hostname not in LOCAL_HOSTS]

@@ -292,8 +292,8 @@ def test_the_portfolio_brief_shows_what_waits_for_a_decision_or_an_action(
     text = _text(_client(executive).get("/briefs/portfolio/"))
 
     assert (
-        "Needs attention: 4 decisions waiting (1 past due) \u00b7 2 open guardrail breaches "
-        "\u00b7 4 overdue actions \u00b7 3 commitments with dates in the next 90 days"
+        "Needs attention: 4 decisions waiting (1 past due) 2 open guardrail breaches "
+        "4 overdue actions 3 commitments with dates in the next 90 days"
     ) in text
     assert (
         "Decisions and follow-up as of 4 December 2026 "
@@ -333,8 +333,8 @@ def test_the_scope_brief_shows_the_governance_of_its_scope_only(spend, frozen_to
     text = _text(_client(executive).get(f"/briefs/scopes/{register.software.slug}/"))
 
     assert (
-        "Needs attention: 2 decisions waiting (1 past due) \u00b7 0 open guardrail breaches "
-        "\u00b7 2 overdue actions \u00b7 2 commitments with dates in the next 90 days"
+        "Needs attention: 2 decisions waiting (1 past due) 2 overdue actions "
+        "2 commitments with dates in the next 90 days"
     ) in text
     assert "Decisions and follow-up as of 4 December 2026, for this scope" in text
     assert "Choose the assistant model" not in text
