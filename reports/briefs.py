@@ -352,6 +352,8 @@ def _period_find(*, rows: QuerySet, as_of: date | None) -> Period | None:
         if latest is None:
             return None
     through = _month_covered_through(rows=rows, month=latest)
+    # TODO: when the data begins in the incomplete month there is no complete month to report
+    # on, and the brief shows zeros for the month before beside the month to date.
     partial = through is not None and through < _month_last_day(latest)
     this_month = _month_add(latest, -1) if partial else latest
     return Period(

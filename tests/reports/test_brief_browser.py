@@ -141,6 +141,8 @@ def test_an_executive_signs_in_and_prints_the_portfolio_brief_on_three_pages_at_
             partial_label = page.text_content("#trend-usd .annotation-text")
             overflow = page.evaluate("document.documentElement.scrollWidth")
             pdf = page.pdf(format="A4", print_background=True)
+            page.set_viewport_size({"width": 390, "height": 844})
+            phone_width = page.evaluate("document.documentElement.scrollWidth")
         finally:
             browser.close()
 
@@ -148,6 +150,7 @@ def test_an_executive_signs_in_and_prints_the_portfolio_brief_on_three_pages_at_
     assert bars == len(CATEGORIES)
     assert partial_label == "to 4 Apr"
     assert overflow <= 1280
+    assert phone_width == 390
     assert f"{live_server.url}/static/vendor/plotly/plotly.min.js" in requests
     fetched = [urlsplit(url) for url in requests if not url.startswith(("data:", "blob:"))]
     outside = [url.geturl() for url in fetched if url.hostname not in LOCAL_HOSTS]
