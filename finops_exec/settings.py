@@ -10,6 +10,7 @@ import dj_database_url
 import plotly
 from django.core.exceptions import ImproperlyConfigured
 
+from finops_exec.beat import BEAT_SCHEDULE
 from finops_exec.env import env_bool, env_file_load, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -127,8 +128,10 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
 MEDIA_ROOT = Path(env_str("DJANGO_MEDIA_ROOT") or BASE_DIR / "media")
-# Uploaded FOCUS deliveries are kept here until the ingest job has read them.
+# Uploaded FOCUS deliveries are kept here until the ingest job has read them, and large
+# deliveries are cut into chunk files here; with several machines both must be shared storage.
 INGEST_UPLOAD_DIR = MEDIA_ROOT / "ingest"
+INGEST_SPOOL_DIR = Path(env_str("INGEST_SPOOL_DIR") or MEDIA_ROOT / "spool")
 INGEST_MAX_UPLOAD_BYTES = env_int("INGEST_MAX_UPLOAD_BYTES", 2 * 1024**3)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024**2
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024**2
@@ -173,7 +176,10 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 3}
+# A task a killed worker had taken comes back after the visibility timeout: just above the
+# longest task time limit (an hour), so a task that is still running is never handed out twice.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 3, "visibility_timeout": 65 * 60}
+CELERY_BEAT_SCHEDULE = BEAT_SCHEDULE
 CELERY_TIMEZONE = TIME_ZONE
 
 LOGGING = {
