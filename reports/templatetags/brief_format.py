@@ -14,6 +14,7 @@ from django.db.models import QuerySet
 
 from decisions.selectors import BreachOpen
 from finops_exec.exact import money_round
+from finops_exec.personas import user_has_persona
 from scopes.models import Scope
 from scopes.selectors import scope_list
 
@@ -113,3 +114,9 @@ def guardrail_value(value: Decimal | None, breach: BreachOpen) -> str:
 def nav_scopes() -> QuerySet[Scope]:
     """Active scopes for the navigation menu."""
     return scope_list(active_only=True)
+
+
+@register.filter
+def has_persona(user: object, persona: str) -> bool:
+    """``{% if user|has_persona:"practitioner" %}`` shows practitioner-only links."""
+    return user_has_persona(user, persona)  # type: ignore[arg-type]

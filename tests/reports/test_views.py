@@ -356,3 +356,12 @@ def test_with_nothing_waiting_the_brief_says_so_in_one_line_each(spend, frozen_t
         "Open guardrail breaches: none. Overdue actions: none. Commitments: no notice or "
         "renewal dates in the next 90 days."
     ) in text
+
+
+@pytest.mark.django_db
+def test_only_practitioners_see_the_link_to_data_deliveries(client, executive, practitioner):
+    client.force_login(practitioner)
+    assert 'href="/ingests/"' in client.get("/briefs/portfolio/").content.decode()
+
+    client.force_login(executive)
+    assert 'href="/ingests/"' not in client.get("/briefs/portfolio/").content.decode()
