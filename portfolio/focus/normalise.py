@@ -8,6 +8,7 @@ Numbers stay text: they are checked against the FOCUS numeric format and stored 
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import json
 import re
 from dataclasses import dataclass, field
@@ -23,7 +24,14 @@ from portfolio.units import base_quantity_columns
 
 # FOCUS numeric format: plain or E-notation; no thousands separators, symbols or units.
 _NUMBER = r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$"
-_CURRENCY = r"^[A-Z]{3}$"
+# Money and quantities are stored as numeric(38, 18): at most 20 digits before the point and 18
+# after. A value inside both limits passes as written; only the others are looked at in Python.
+INTEGER_DIGITS = 20
+DECIMAL_PLACES = 18
+_FITS = r"^[+-]?[0-9]{0,20}(?:\.[0-9]{0,18})?$"
+_QUANTUM = decimal.Decimal(1).scaleb(-DECIMAL_PLACES)
+_LIMIT = decimal.Decimal(10) ** INTEGER_DIGITS
+_EXACT = decimal.Context(prec=200, rounding=decimal.ROUND_HALF_EVEN, Emax=10**6, Emin=-(10**6))
 # "12,50": a comma as decimal mark. Read as a number it would be misread, so it is refused.
 _DECIMAL_COMMA = r"^[+-]?[0-9]*,[0-9]+$"
 _ISO_STRICT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
@@ -239,7 +247,9 @@ def chunk_normalise(
             out[name] = _text_column(chunk, name, raw)
 
     _not_null_check(chunk)
-    _currency_check(chunk, out["billing_currency"])
+    _nul_check(chunk)
+    out["billing_currency"] = _currency_column(chunk, out["billing_currency"])
+    _period_order_check(chunk, out)
     out["consumed_base_quantity"], out["consumed_base_unit"] = base_quantity_columns(
         quantity=out["consumed_quantity"], unit=out["consumed_unit"]
     )
@@ -270,9 +280,61 @@ def _decimal_column(chunk: Chunk, name: str, raw: pa.Array) -> pa.Array:
         "has a comma as decimal mark; FOCUS numbers use a point (12.50). The file was not "
         "loaded so that no amount is misread; export it with a point as decimal mark.",
     )  # fmt: skip
-    bad = pc.and_(pc.invert(pc.match_substring_regex(text, _NUMBER)), pc.invert(comma))
+    number = pc.match_substring_regex(text, _NUMBER)
+    bad = pc.and_(pc.invert(number), pc.invert(comma))
     chunk.errors_at(bad, name, raw, "is not a number.")
-    return text
+    fits = pc.fill_null(pc.match_substring_regex(text, _FITS), False)
+    return _decimal_fit(chunk, name, text, pc.and_(number, pc.invert(fits)))
+
+
+def _decimal_fit(chunk: Chunk, name: str, text: pa.Array, suspect: pa.Array) -> pa.Array:
+    """Numbers made to fit numeric(38, 18) the same way on every database.
+
+    More than 18 decimal places are rounded half to even to 18, with a ``precision_rounded``
+    warning: PostgreSQL would round them itself and SQLite keep 28 significant digits, so
+    totals would differ by database. Rounding is chosen over rejection because such digits
+    come from unit-price arithmetic in exports and lie far below any amount that is billed.
+    More than 20 digits before the point cannot be stored, and reject the row. E-notation
+    that needs either is rewritten as plain digits; other values are kept as written.
+    """
+    suspect = pc.fill_null(suspect, False)
+    if not pc.any(suspect).as_py():
+        return text
+    indices = pc.indices_nonzero(suspect).to_pylist()
+    values = pc.take(text, pa.array(indices, pa.int64())).to_pylist()
+    fixed: dict[int, str] = {}
+    rounded: list[int] = []
+    for index, value in zip(indices, values, strict=True):
+        exact = decimal.Decimal(value)
+        if exact.adjusted() < -DECIMAL_PLACES - 1:
+            fitted = decimal.Decimal(0)  # far below the last place: rounds to zero
+        elif exact.adjusted() < INTEGER_DIGITS:
+            fitted = exact.quantize(_QUANTUM, context=_EXACT)
+        else:
+            fitted = _LIMIT
+        if abs(fitted) >= _LIMIT:
+            chunk.error(
+                index, name, value,
+                f"is too large (at most {INTEGER_DIGITS} digits before the decimal point).",
+            )  # fmt: skip
+            continue
+        if fitted != exact:
+            rounded.append(index)
+        fixed[index] = format(fitted.normalize(_EXACT) if fitted else decimal.Decimal(0), "f")
+    positions = pa.array(range(len(text)), pa.int64())
+    if rounded:
+        column = chunk.plan.sources.get(name, name)
+        mask = pc.is_in(positions, pa.array(rounded, pa.int64()))
+        chunk.warn(
+            "precision_rounded", name, mask,
+            f"{chunk.plan.file}: some {column} values have more than {DECIMAL_PLACES} decimal "
+            f"places; they were rounded half to even to {DECIMAL_PLACES} places.",
+        )  # fmt: skip
+    if not fixed:
+        return text
+    ordered = sorted(fixed)
+    mask = pc.is_in(positions, pa.array(ordered, pa.int64()))
+    return pc.replace_with_mask(text, mask, pa.array([fixed[i] for i in ordered], pa.string()))
 
 
 def _distinct(raw: pa.Array) -> tuple[list[Any], pa.Array]:
@@ -445,10 +507,80 @@ def _not_null_check(chunk: Chunk) -> None:
         chunk.errors_at(missing, name, None, "the value is missing; this column is never null.")
 
 
-def _currency_check(chunk: Chunk, currency: pa.Array) -> None:
-    bad = pc.invert(pc.match_substring_regex(currency, _CURRENCY))
-    problem = "is not an ISO 4217 currency code such as USD or EUR."
+def _currency_column(chunk: Chunk, currency: pa.Array) -> pa.Array:
+    """BillingCurrency in upper case; a code that is no ISO 4217 currency rejects the row.
+
+    ``usd`` is plainly USD, so letter case is corrected with a ``currency_case`` warning. A
+    code outside the ISO 4217 list (``XXX`` the placeholder, ``ABC``) is rejected: totals are
+    kept per currency, and converting or comparing an amount in an unknown one is guesswork.
+    """
+    trimmed = pc.utf8_trim_whitespace(currency)
+    upper = pc.utf8_upper(trimmed)
+    known = pa.array(sorted(fc.ISO_4217_CURRENCIES), pa.string())
+    valid = pc.is_in(upper, known)
+    drift = pc.fill_null(pc.and_(valid, pc.not_equal(upper, currency)), False)
+    chunk.warn(
+        "currency_case", "billing_currency", drift,
+        f"{chunk.plan.file}: some BillingCurrency values are not written as the upper-case "
+        "ISO 4217 code; they were stored in upper case (usd as USD).",
+    )  # fmt: skip
+    bad = pc.and_(pc.invert(valid), pc.is_valid(currency))
+    problem = "is not an ISO 4217 national currency code such as USD or EUR."
     chunk.errors_at(bad, "billing_currency", currency, problem)
+    return pc.if_else(valid, upper, currency)
+
+
+def _period_order_check(chunk: Chunk, out: dict[str, pa.Array]) -> None:
+    """Reject rows whose period ends before it starts.
+
+    FOCUS periods are half-open, start inclusive and end exclusive, so an end before the start
+    is impossible, and it would spread cost over negative days. An end equal to the start (an
+    empty period) is left to the conformance report, since some exports write it for
+    one-off charges.
+    """
+    for prefix, label in (("charge_period", "ChargePeriod"), ("billing_period", "BillingPeriod")):
+        start, end = out[f"{prefix}_start"], out[f"{prefix}_end"]
+        backwards = pc.fill_null(pc.less(end, start), False)
+        if not pc.any(backwards).as_py():
+            continue
+        start_raw = chunk.table.column(chunk.plan.sources[f"{prefix}_start"]).combine_chunks()
+        end_raw = chunk.table.column(chunk.plan.sources[f"{prefix}_end"]).combine_chunks()
+        for index in pc.indices_nonzero(backwards).slice(0, MAX_ERRORS).to_pylist():
+            chunk.error(
+                index, f"{prefix}_end", end_raw[index].as_py(),
+                f"is before {label}Start \"{start_raw[index].as_py()}\"; a period must end "
+                "after it starts.",
+            )  # fmt: skip
+        extra = pc.indices_nonzero(backwards).slice(MAX_ERRORS).to_pylist()
+        chunk.bad_rows.update(chunk.first_row + i for i in extra)
+
+
+def _nul_check(chunk: Chunk) -> None:
+    """Reject values holding a NUL byte: PostgreSQL cannot store one, SQLite would.
+
+    Refused on both so that a file loads or not whatever the database.
+    """
+    for index, name in enumerate(chunk.table.column_names):
+        column = chunk.table.column(index).combine_chunks()
+        if name.startswith("_") or not pa.types.is_string(column.type):
+            continue
+        found = pc.fill_null(pc.match_substring(column, "\x00"), False)
+        if not pc.any(found).as_py():
+            continue
+        rows = pc.indices_nonzero(found)
+        for position in rows.slice(0, MAX_ERRORS).to_pylist():
+            value = column[position].as_py().replace("\x00", "\\x00")
+            row = chunk.first_row + position
+            chunk.bad_rows.add(row)
+            if len(chunk.errors) < MAX_ERRORS:
+                chunk.errors.append(
+                    RowError(
+                        chunk.plan.file, row, name, value,
+                        "holds a NUL byte (shown as \\x00), which cannot be stored; remove it "
+                        "from the file.",
+                    )
+                )  # fmt: skip
+        chunk.bad_rows.update(chunk.first_row + i for i in rows.slice(MAX_ERRORS).to_pylist())
 
 
 def _extras_column(chunk: Chunk) -> pa.Array:
