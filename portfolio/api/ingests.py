@@ -45,6 +45,16 @@ class IngestFileOutputSerializer(serializers.Serializer):
     format = serializers.CharField()
 
 
+class IngestSliceOutputSerializer(serializers.Serializer):
+    billing_account_id = serializers.CharField()
+    billing_period_start = serializers.DateTimeField()
+    coverage_start = serializers.DateTimeField(allow_null=True)
+    coverage_end = serializers.DateTimeField(allow_null=True)
+    row_count = serializers.IntegerField()
+    is_current = serializers.BooleanField()
+    superseded_by = serializers.IntegerField(source="superseded_by_id", allow_null=True)
+
+
 class IngestOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     url = serializers.SerializerMethodField()
@@ -59,6 +69,12 @@ class IngestOutputSerializer(serializers.Serializer):
     rows_loaded = serializers.IntegerField()
     rows_rejected = serializers.IntegerField()
     totals = serializers.JSONField()
+    slices = IngestSliceOutputSerializer(
+        many=True,
+        help_text="The account and billing period slices the delivery stored: current ones "
+        "count in totals; superseded_by names the delivery that replaced one; a slice neither "
+        "current nor superseded was an older or partial export that was not applied.",
+    )
     warnings = serializers.JSONField()
     errors = serializers.JSONField()
     conformance = serializers.JSONField(
@@ -88,7 +104,11 @@ class IngestListApi(APIView):
     @extend_schema(responses=IngestOutputSerializer(many=True))
     def get(self, request: Request) -> Response:
         paginator = LimitOffsetPagination()
-        deliveries = Delivery.objects.select_related("duplicate_of").order_by("-created_at", "-id")
+        deliveries = (
+            Delivery.objects.select_related("duplicate_of")
+            .prefetch_related("slices")
+            .order_by("-created_at", "-id")
+        )
         page = paginator.paginate_queryset(deliveries, request, view=self)
         body = IngestOutputSerializer(page, many=True, context={"request": request}).data
         return paginator.get_paginated_response(body)

@@ -135,8 +135,11 @@ class DeliveryChunk(models.Model):
 class BillingSlice(models.Model):
     """The rows of one billing account and billing period that one delivery brought.
 
-    A provider re-exports a period as it fills up, so a newer delivery of the same account and
-    period supersedes the older slice: its rows stay stored for history but leave every total.
+    A provider re-exports a period as it fills up, so a later delivery of the same account and
+    period supersedes the current slice when its coverage (earliest ChargePeriodStart to latest
+    ChargePeriodEnd of its rows) contains the current one's: a restatement or a fuller
+    month-to-date export. The superseded rows stay stored for history but leave every total.
+    An older, partial or disjoint export is stored without becoming current.
     """
 
     delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="slices")
@@ -144,6 +147,12 @@ class BillingSlice(models.Model):
     billing_period_start = models.DateTimeField()
     billing_period_end = models.DateTimeField()
     row_count = models.PositiveBigIntegerField(default=0)
+    coverage_start = models.DateTimeField(
+        null=True, blank=True, help_text="Earliest ChargePeriodStart of the slice's rows."
+    )
+    coverage_end = models.DateTimeField(
+        null=True, blank=True, help_text="Latest ChargePeriodEnd of the slice's rows."
+    )
     is_current = models.BooleanField(default=True)
     superseded_by = models.ForeignKey(
         Delivery, null=True, blank=True, on_delete=models.SET_NULL, related_name="superseded_slices"

@@ -54,12 +54,32 @@ def contract_commitment_file_load(
 ) -> bool:
     """Load ``path`` into commitments if it is a Contract Commitment file; say whether it was.
 
-    Runs inside the delivery's transaction. Raises ``DeliveryRejected`` naming file, row,
-    column and value for a bad value; a commitment without an amount or currency (which FOCUS
-    allows for Usage commitments) is skipped with a warning rather than given an invented one.
+    ``contract_commitment_file_read`` then ``contract_commitments_write``, in one transaction
+    (or in the caller's, when there is one).
+    """
+    records = contract_commitment_file_read(
+        path=path, fmt=fmt, name=name, header=header, warnings=warnings
+    )
+    if records is None:
+        return False
+    with transaction.atomic():
+        contract_commitments_write(records=records)
+    return True
+
+
+def contract_commitment_file_read(
+    *, path: Path, fmt: str, name: str, header: list[str], warnings: WarningLog
+) -> list[dict[str, Any]] | None:
+    """The commitments of ``path`` if it is a Contract Commitment file, else None.
+
+    Writes nothing: the ingest reads the file while planning, to reject bad values early,
+    and writes the commitments in the finaliser's transaction, so they are stored only with
+    the rest of the delivery. Raises ``DeliveryRejected`` naming file, row, column and value
+    for a bad value; a commitment without an amount or currency (which FOCUS allows for Usage
+    commitments) is skipped with a warning rather than given an invented one.
     """
     if not contract_commitment_file_detect(header=header):
-        return False
+        return None
     missing = [column for column in _REQUIRED if column not in header]
     if missing:
         problem = f"lacks the Contract Commitment columns {', '.join(missing)}."
@@ -75,13 +95,15 @@ def contract_commitment_file_load(
                 records.append(record)
     if errors:
         raise DeliveryRejected(errors)
+    return records
 
-    # The file is all or nothing on its own: the delivery's cost rows commit chunk by chunk.
-    with transaction.atomic():
-        for record in records:
-            commitment_upsert(record=record)
-    logger.info("contract commitments %s: %s loaded", name, len(records))
-    return True
+
+def contract_commitments_write(*, records: list[dict[str, Any]]) -> None:
+    """Upsert the commitments read by ``contract_commitment_file_read``."""
+    for record in records:
+        commitment_upsert(record=record)
+    if records:
+        logger.info("contract commitments %s: %s loaded", records[0]["file"], len(records))
 
 
 def _record_read(

@@ -33,6 +33,7 @@ Why rows in PostgreSQL and rollups beside them
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
 import os
@@ -77,9 +78,11 @@ from portfolio.models import Delivery
 from portfolio.models.spend import DeliveryChunk
 from portfolio.services.commitments_load import (
     commitment_ids_known,
-    contract_commitment_file_load,
+    contract_commitment_file_read,
+    contract_commitments_write,
 )
 from portfolio.services.spend_load import (
+    SliceChange,
     SliceRegistry,
     billing_slices_promote,
     delivery_totals,
@@ -107,6 +110,7 @@ _BROKER_DOWN = (
 # Advisory lock key shared by finalisers: promotion of the same account and period by two
 # deliveries at once must not interleave.
 _FINALISE_LOCK = 7_301_462_001
+_COMMITMENT_DATASET = "contract_commitment"
 _FINISHED = (Delivery.Status.LOADED, Delivery.Status.REJECTED, Delivery.Status.FAILED)
 
 
@@ -293,6 +297,8 @@ class _Plan:
     errors: list[RowError] = field(default_factory=list)
     versions: dict[int, str] = field(default_factory=dict)
     rows_rejected: int = 0
+    commitment_files: set[int] = field(default_factory=set)
+    commitment_ids: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -319,10 +325,14 @@ def _chunks_read(delivery: Delivery, plan: _Plan, chunk_rows: int) -> Iterator[_
 
         try:
             header = file_header_read(path, fmt)
-            if contract_commitment_file_load(
+            commitments = contract_commitment_file_read(
                 path=path, fmt=fmt, name=name, header=header, warnings=plan.warnings
-            ):
+            )
+            if commitments is not None:
+                # Checked now, written by the finaliser with the rest of the delivery.
                 plan.versions[file_index] = "1.3"
+                plan.commitment_files.add(file_index)
+                plan.commitment_ids.update(r["contract_commitment_id"] for r in commitments)
                 continue
             column_plan = column_plan_make(header=header, file=name, warnings=plan.warnings)
             plan.versions[file_index] = column_plan.version
@@ -381,7 +391,12 @@ def _mark_running(delivery: Delivery, chunk_rows: int) -> None:
 
 def _plan_record(delivery: Delivery, plan: _Plan, chunks: int) -> bool:
     """Store what reading learnt and the chunk count; True when the finaliser may run now."""
-    conformance = conformance_check(files=delivery.files, commitments_known=commitment_ids_known)
+
+    def known(ids: set[str]) -> set[str]:
+        # The delivery's own Contract Commitment files count: they are written with its rows.
+        return commitment_ids_known(ids) | (ids & plan.commitment_ids)
+
+    conformance = conformance_check(files=delivery.files, commitments_known=known)
     with transaction.atomic():
         locked = Delivery.objects.select_for_update().get(pk=delivery.pk)
         if locked.is_finished:
@@ -390,6 +405,8 @@ def _plan_record(delivery: Delivery, plan: _Plan, chunks: int) -> bool:
         files = list(locked.files)
         for file_index, version in plan.versions.items():
             files[file_index] = {**files[file_index], "focus_version": version}
+        for file_index in plan.commitment_files:
+            files[file_index] = {**files[file_index], "dataset": _COMMITMENT_DATASET}
         locked.files = files
         locked.chunks_total = chunks
         locked.warnings = plan.warnings.as_list()
@@ -685,25 +702,114 @@ def delivery_finalise(*, delivery_id: int) -> Delivery:
         delivery = Delivery.objects.select_for_update().get(pk=delivery_id)
         if delivery.is_finished:
             return delivery
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_FINALISE_LOCK])
+        _finalise_lock()
         chunks = list(delivery.chunks.order_by("index"))
         warnings, errors = _gather(delivery, chunks)
         delivery.rows_read = sum(chunk.row_count for chunk in chunks)
         delivery.rows_rejected += sum(chunk.rows_rejected for chunk in chunks)
         delivery.rows_loaded = sum(chunk.rows_loaded for chunk in chunks)
-        if errors:
+        # Under the lock, a delivery of the same files that finished in the meantime (two
+        # ingests started at once) is seen: this one becomes its replay.
+        original = None if errors else _original_of(delivery)
+        if original is not None:
+            spend_rows_discard(delivery=delivery)
+            _record_duplicate(delivery, original)
+        elif errors or (errors := _commitments_apply(delivery)):
             spend_rows_discard(delivery=delivery)
             _record_rejected(delivery, warnings, errors)
         else:
             rollups = monthly_spend_write(delivery=delivery)
-            superseded = billing_slices_promote(delivery=delivery)
-            _record_loaded(delivery, warnings)
-            logger.info("ingest %s: %s monthly rollups, %s slices superseded", delivery.pk,
-                        rollups, superseded)  # fmt: skip
+            changes = billing_slices_promote(delivery=delivery)
+            _record_loaded(delivery, warnings, [_slice_warning(change) for change in changes])
+            logger.info("ingest %s: %s monthly rollups, %s current slices met", delivery.pk,
+                        rollups, len(changes))  # fmt: skip
     _spool_remove(delivery)
     return delivery
+
+
+def _commitments_apply(delivery: Delivery) -> list[dict[str, Any]]:
+    """Write the delivery's Contract Commitment files in the finaliser's transaction.
+
+    The files were checked while planning; they are read again here (they are small) so that
+    no commitment is stored unless the whole delivery is. Returns the errors, if a file has
+    changed or gone since.
+    """
+    for entry in delivery.files:
+        if entry.get("dataset") != _COMMITMENT_DATASET:
+            continue
+        path, fmt, name = Path(entry["path"]), entry["format"], entry["name"]
+        try:
+            records = contract_commitment_file_read(
+                path=path, fmt=fmt, name=name, header=file_header_read(path, fmt),
+                warnings=WarningLog(),
+            )  # fmt: skip
+        except FileUnreadable as exc:
+            return [RowError(name, None, None, None, str(exc)).as_dict()]
+        except DeliveryRejected as exc:
+            return [error.as_dict() for error in exc.errors]
+        contract_commitments_write(records=records or [])
+    return []
+
+
+def _finalise_lock() -> None:
+    """Serialise finalisers: duplicate checks and supersession see each other's outcome.
+
+    On PostgreSQL a transaction-level advisory lock, released at commit; SQLite's
+    IMMEDIATE transactions already let one writer in at a time.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_FINALISE_LOCK])
+
+
+def _moment_text(moment: Any) -> str:
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if moment else "unknown"
+
+
+def _slice_warning(change: SliceChange) -> dict[str, Any]:
+    """The warning of one supersession, or of an export left aside, with its details."""
+    new, earlier = change.new, change.earlier
+    what = (
+        f"Billing account {new.billing_account_id}, billing period "
+        f"{new.billing_period_start:%Y-%m-%d}: this delivery covers "
+        f"{_moment_text(new.coverage_start)} to {_moment_text(new.coverage_end)}"
+    )
+    theirs = (
+        f"{_moment_text(earlier.coverage_start)} to {_moment_text(earlier.coverage_end)} "
+        f"of delivery {earlier.delivery_id}"
+    )
+    if change.applied:
+        amounts = ", ".join(
+            f"{cur} {money_str(value)}" for cur, value in sorted(change.billed.items())
+        )
+        code = "superseded_slice"
+        message = (
+            f"{what}, which contains the {theirs}, so it replaced that delivery's "
+            f"{change.rows} rows (BilledCost {amounts or 'none'})."
+        )
+    else:
+        code = "older_export_not_applied"
+        message = (
+            f"{what}, which does not contain the {theirs}, so delivery {earlier.delivery_id} "
+            f"stays current and this delivery's {new.row_count} rows for it were stored but "
+            "not applied. Load the files of one billing period together in one delivery."
+        )
+    return {
+        "code": code,
+        "message": message,
+        "column": None,
+        "rows": [],
+        "billing_account_id": new.billing_account_id,
+        "billing_period_start": _moment_text(new.billing_period_start),
+        "coverage": [_moment_text(new.coverage_start), _moment_text(new.coverage_end)],
+        "earlier_delivery": earlier.delivery_id,
+        "earlier_coverage": [
+            _moment_text(earlier.coverage_start),
+            _moment_text(earlier.coverage_end),
+        ],
+        "earlier_rows": change.rows,
+        "earlier_billed_cost": {cur: money_str(v) for cur, v in sorted(change.billed.items())},
+    }
 
 
 def _gather(
@@ -763,11 +869,16 @@ def _spool_remove(delivery: Delivery) -> None:
     shutil.rmtree(_spool_dir(delivery), ignore_errors=True)
 
 
-def _finish(delivery: Delivery, warnings: WarningLog, status: str) -> None:
+def _finish(
+    delivery: Delivery,
+    warnings: WarningLog,
+    status: str,
+    more: list[dict[str, Any]] | None = None,
+) -> None:
     delivery.status = status
     delivery.finished_at = timezone.now()
     delivery.rows_done = delivery.rows_read
-    delivery.warnings = warnings.as_list()
+    delivery.warnings = warnings.as_list() + (more or [])
     versions = sorted({e["focus_version"] for e in delivery.files if e.get("focus_version")},
                       key=fc.version_key)  # fmt: skip
     if versions:
@@ -775,7 +886,9 @@ def _finish(delivery: Delivery, warnings: WarningLog, status: str) -> None:
     delivery.save()
 
 
-def _record_loaded(delivery: Delivery, warnings: WarningLog) -> None:
+def _record_loaded(
+    delivery: Delivery, warnings: WarningLog, slice_warnings: list[dict[str, Any]]
+) -> None:
     versions = {e["focus_version"] for e in delivery.files if e.get("focus_version")}
     if len(versions) > 1:
         listed = ", ".join(sorted(versions, key=fc.version_key))
@@ -790,7 +903,7 @@ def _record_loaded(delivery: Delivery, warnings: WarningLog) -> None:
     }
     delivery.error_message = ""
     delivery.errors = []
-    _finish(delivery, warnings, Delivery.Status.LOADED)
+    _finish(delivery, warnings, Delivery.Status.LOADED, slice_warnings)
 
 
 def _record_duplicate(delivery: Delivery, original: Delivery) -> Delivery:

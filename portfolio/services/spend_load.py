@@ -12,6 +12,7 @@ import datetime as dt
 import io
 import json
 import logging
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -19,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 from django.db import connection
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Max, Min, Sum
 
 from finops_exec.exact import ExactSum
 from portfolio.focus.normalise import FIELD_KINDS
@@ -128,12 +129,32 @@ def _row_values(values: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def billing_slices_promote(*, delivery: Delivery) -> int:
-    """Make the delivery's slices current; older current slices of the same pairs step aside.
+@dataclass(frozen=True)
+class SliceChange:
+    """What promotion did to the current slice of one account and period.
 
-    Runs after ``monthly_spend_write``: each slice's row count comes from its rollups. Slices
-    left without rows (a chunk that died after creating them) are removed. Returns the number
-    of older slices superseded.
+    ``applied`` True: the delivery's slice replaced ``earlier`` (``rows`` rows, ``billed``
+    BilledCost per currency left the totals). False: ``earlier`` stays current and the
+    delivery's slice was stored without counting.
+    """
+
+    applied: bool
+    new: BillingSlice
+    earlier: BillingSlice
+    rows: int
+    billed: dict[str, Decimal]
+
+
+def billing_slices_promote(*, delivery: Delivery) -> list[SliceChange]:
+    """Make the delivery's slices current where they contain the current slice's coverage.
+
+    Runs after ``monthly_spend_write``: each slice's row count and coverage come from there.
+    A slice supersedes the current slice of its account and period only when its coverage
+    (earliest ChargePeriodStart to latest ChargePeriodEnd) contains the current one's: a
+    restatement or a fuller month-to-date export. An older, smaller or disjoint export stays
+    stored but not current, so loading files out of order never loses spend. Slices left
+    without rows (a chunk that died after creating them) are removed. Must run under the
+    finaliser's lock, so two deliveries never promote the same account and period at once.
     """
     counts = dict(
         MonthlySpend.objects.filter(billing_slice__delivery=delivery)
@@ -145,25 +166,64 @@ def billing_slices_promote(*, delivery: Delivery) -> int:
     empty = [item.pk for item in slices if item.pk not in counts]
     BillingSlice.objects.filter(pk__in=empty).delete()
     slices = [item for item in slices if item.pk in counts]
-    if not slices:
-        return 0
-
-    same_pairs = Q()
-    for item in slices:
-        same_pairs |= Q(
-            billing_account_id=item.billing_account_id,
-            billing_period_start=item.billing_period_start,
-        )
-    superseded = (
-        BillingSlice.objects.filter(same_pairs, is_current=True)
-        .exclude(delivery=delivery)
-        .update(is_current=False, superseded_by=delivery)
-    )
+    changes = []
     for item in slices:
         item.row_count = counts[item.pk]
-        item.is_current = True
+        earlier = (
+            BillingSlice.objects.filter(
+                billing_account_id=item.billing_account_id,
+                billing_period_start=item.billing_period_start,
+                is_current=True,
+            )
+            .exclude(delivery=delivery)
+            .first()
+        )
+        if earlier is None:
+            item.is_current = True
+            continue
+        _coverage_fill(earlier)
+        applied = _covers(item, earlier)
+        billed = _billed_by_currency(earlier) if applied else {}
+        if applied:
+            earlier.is_current = False
+            earlier.superseded_by = delivery
+            earlier.save(update_fields=["is_current", "superseded_by"])
+        item.is_current = applied
+        changes.append(SliceChange(applied, item, earlier, earlier.row_count, billed))
+    # The earlier slices step aside above, before these become current, so the one current
+    # slice per account and period constraint holds at every statement.
     BillingSlice.objects.bulk_update(slices, ["row_count", "is_current"])
-    return superseded
+    return changes
+
+
+def _covers(new: BillingSlice, earlier: BillingSlice) -> bool:
+    if earlier.coverage_start is None or earlier.coverage_end is None:
+        return True  # a slice without rows has nothing to lose
+    if new.coverage_start is None or new.coverage_end is None:
+        return False
+    return new.coverage_start <= earlier.coverage_start and new.coverage_end >= earlier.coverage_end
+
+
+def _coverage_fill(item: BillingSlice) -> None:
+    # Slices stored before coverage was recorded get it from their rows once.
+    if item.coverage_start is not None and item.coverage_end is not None:
+        return
+    span = SpendRow.objects.filter(billing_slice=item).aggregate(
+        start=Min("charge_period_start"), end=Max("charge_period_end")
+    )
+    item.coverage_start, item.coverage_end = span["start"], span["end"]
+    if item.coverage_start is not None:
+        item.save(update_fields=["coverage_start", "coverage_end"])
+
+
+def _billed_by_currency(item: BillingSlice) -> dict[str, Decimal]:
+    grouped = (
+        MonthlySpend.objects.filter(billing_slice=item)
+        .order_by()
+        .values("billing_currency")
+        .annotate(billed=ExactSum("billed_cost"))
+    )
+    return {row["billing_currency"]: row["billed"] or Decimal(0) for row in grouped}
 
 
 def spend_rows_discard(*, delivery: Delivery) -> int:
@@ -182,15 +242,36 @@ _COSTS = ("billed_cost", "effective_cost", "list_cost", "contracted_cost")
 
 
 def monthly_spend_write(*, delivery: Delivery) -> int:
-    """Write the monthly rollups of the delivery's slices from its stored rows."""
+    """Write the monthly rollups of the delivery's slices and each slice's coverage.
+
+    One grouped scan of the delivery's rows gives both: the rollups, and per slice the
+    earliest ChargePeriodStart and latest ChargePeriodEnd that supersession compares.
+    """
     grouped = (
         SpendRow.objects.filter(delivery=delivery)
         .order_by()
         .values(*_ROLLUP_DIMENSIONS)
-        .annotate(row_count=Count("id"), **{name: ExactSum(name) for name in _COSTS})
+        .annotate(
+            row_count=Count("id"),
+            first_start=Min("charge_period_start"),
+            last_end=Max("charge_period_end"),
+            **{name: ExactSum(name) for name in _COSTS},
+        )
     )
-    rollups = [MonthlySpend(**item) for item in grouped]
+    rollups = []
+    coverage: dict[int, tuple[dt.datetime, dt.datetime]] = {}
+    for item in grouped:
+        start, end = item.pop("first_start"), item.pop("last_end")
+        known = coverage.get(item["billing_slice_id"])
+        if known is not None:
+            start, end = min(start, known[0]), max(end, known[1])
+        coverage[item["billing_slice_id"]] = (start, end)
+        rollups.append(MonthlySpend(**item))
     MonthlySpend.objects.bulk_create(rollups, batch_size=1000)
+    slices = list(BillingSlice.objects.filter(pk__in=coverage))
+    for item in slices:
+        item.coverage_start, item.coverage_end = coverage[item.pk]
+    BillingSlice.objects.bulk_update(slices, ["coverage_start", "coverage_end"])
     return len(rollups)
 
 
