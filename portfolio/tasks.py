@@ -31,8 +31,12 @@ INGEST_TIME_LIMIT = 60 * 60
 # A chunk of 100,000 rows loads in seconds; ten minutes means a stuck worker or database.
 CHUNK_SOFT_TIME_LIMIT = 9 * 60
 CHUNK_TIME_LIMIT = 10 * 60
-# A delivery untouched this long has lost its worker: longer than any chunk may take.
-STALE_AFTER_SECONDS = 2 * CHUNK_TIME_LIMIT
+# A planned delivery whose chunks have not moved for longer than a chunk may take has lost
+# its worker. Two minutes over the hard limit leave room for a chunk killed at the limit.
+STALE_AFTER_SECONDS = CHUNK_TIME_LIMIT + 2 * 60
+# A delivery still being planned may read its files without a new chunk for long (the
+# conformance pass reads them all once more); only the planner's hard limit bounds that.
+STALE_PLANNING_AFTER_SECONDS = INGEST_TIME_LIMIT + 5 * 60
 
 _TASK = {"queue": "ingest", "acks_late": True, "reject_on_worker_lost": True}
 
@@ -106,7 +110,12 @@ def delivery_finalise_task(delivery_id: int) -> None:
 
 @shared_task(name="portfolio.deliveries_stale_fail", queue="default")
 def deliveries_stale_fail_task() -> None:
-    """Fail deliveries whose worker was lost, so their staged rows are freed (for beat)."""
-    failed = deliveries_stale_fail(idle_seconds=STALE_AFTER_SECONDS)
+    """Fail deliveries whose worker was lost, so their staged rows are freed.
+
+    Meant for beat every few minutes; it is cheap and safe to run often (see the service).
+    """
+    failed = deliveries_stale_fail(
+        idle_seconds=STALE_AFTER_SECONDS, planning_seconds=STALE_PLANNING_AFTER_SECONDS
+    )
     if failed:
         logger.warning("ingest: failed stale deliveries %s", failed)

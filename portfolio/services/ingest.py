@@ -51,7 +51,7 @@ import pyarrow.ipc as ipc
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.text import get_valid_filename
 
@@ -831,38 +831,88 @@ def delivery_fail(*, delivery_id: int, message: str = _GENERIC_FAILURE) -> Deliv
         delivery = Delivery.objects.select_for_update().get(pk=delivery_id)
         if delivery.is_finished:
             return delivery
-        spend_rows_discard(delivery=delivery)
-        delivery.status = Delivery.Status.FAILED
-        delivery.finished_at = timezone.now()
-        delivery.rows_loaded = 0
-        delivery.totals = {}
-        delivery.error_message = message
-        delivery.errors = [RowError("", None, None, None, message).as_dict()]
-        delivery.save()
+        _record_failed(delivery, message)
     _spool_remove(delivery)
     logger.warning("ingest %s: failed, staged rows removed", delivery.pk)
     return delivery
 
 
-def deliveries_stale_fail(*, idle_seconds: float) -> list[int]:
-    """Fail the deliveries that are queued or running but untouched for ``idle_seconds``.
+def _record_failed(delivery: Delivery, message: str) -> None:
+    # Runs under the Delivery row lock.
+    spend_rows_discard(delivery=delivery)
+    delivery.status = Delivery.Status.FAILED
+    delivery.finished_at = timezone.now()
+    delivery.rows_loaded = 0
+    delivery.totals = {}
+    delivery.error_message = message
+    delivery.errors = [RowError("", None, None, None, message).as_dict()]
+    delivery.save()
 
-    A worker killed mid-chunk leaves its delivery running; its staged rows count nowhere, and
-    this frees them and says so on the row. Loading the files again then loads them whole.
+
+_STALE_MESSAGE = (
+    "The ingest stopped making progress (its worker was lost); nothing of it was stored. "
+    "Load the files again."
+)
+
+
+def deliveries_stale_fail(
+    *, idle_seconds: float, planning_seconds: float | None = None
+) -> list[int]:
+    """Fail the unfinished deliveries that stopped making progress; return their ids.
+
+    A worker killed mid-chunk leaves its delivery running: the message of the chunk it held
+    comes back only after the broker's visibility timeout. This fails such a delivery, frees
+    its staged rows and says so on the row; loading the files again then loads them whole.
+
+    Progress is the latest change of the delivery row or of any of its chunks (chunks are
+    created as the planner reads and settled as workers load them). A planned delivery is
+    stale after ``idle_seconds`` without progress, unless another delivery's chunks settled
+    meanwhile: workers busy on it will get to this one's queued chunks. A delivery still
+    queued or being planned gets ``planning_seconds`` (default ``idle_seconds``), as its
+    planner may read for long without a new chunk. Safe to run often and from several
+    places: each delivery is checked again under its row lock, which every chunk commit
+    also takes, so a delivery that moved in between is left alone.
     """
-    limit = timezone.now() - timezone.timedelta(seconds=idle_seconds)
-    stale = Delivery.objects.filter(
-        status__in=[Delivery.Status.QUEUED, Delivery.Status.RUNNING], updated_at__lt=limit
+    planning = idle_seconds if planning_seconds is None else planning_seconds
+    now = timezone.now()
+    candidates = Delivery.objects.filter(
+        status__in=[Delivery.Status.QUEUED, Delivery.Status.RUNNING],
+        updated_at__lt=now - timezone.timedelta(seconds=min(idle_seconds, planning)),
     ).values_list("pk", flat=True)
     failed = []
-    for pk in list(stale):
-        delivery_fail(
-            delivery_id=pk,
-            message="The ingest stopped making progress (its worker was lost); nothing of it "
-            "was stored. Load the files again.",
-        )
-        failed.append(pk)
+    for pk in list(candidates):
+        if _stale_fail(pk, now, idle_seconds, planning):
+            failed.append(pk)
     return failed
+
+
+def _stale_fail(pk: int, now: Any, idle_seconds: float, planning_seconds: float) -> bool:
+    with transaction.atomic():
+        delivery = Delivery.objects.select_for_update().filter(pk=pk).first()
+        if delivery is None or delivery.is_finished:
+            return False
+        last_chunk = delivery.chunks.aggregate(latest=Max("updated_at"))["latest"]
+        latest = max(delivery.updated_at, last_chunk or delivery.updated_at)
+        planned = delivery.status == Delivery.Status.RUNNING and delivery.chunks_total is not None
+        limit = now - timezone.timedelta(seconds=idle_seconds if planned else planning_seconds)
+        if latest >= limit:
+            return False
+        if planned and _others_progressing(delivery, limit):
+            return False
+        _record_failed(delivery, _STALE_MESSAGE)
+    _spool_remove(delivery)
+    logger.warning("ingest %s: no progress since %s, failed and staged rows removed", pk, latest)
+    return True
+
+
+def _others_progressing(delivery: Delivery, since: Any) -> bool:
+    return (
+        DeliveryChunk.objects.filter(
+            updated_at__gte=since, delivery__status=Delivery.Status.RUNNING
+        )
+        .exclude(delivery=delivery)
+        .exists()
+    )
 
 
 def _spool_remove(delivery: Delivery) -> None:
