@@ -12,10 +12,13 @@ show).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +26,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from portfolio.focus import columns as fc
-from portfolio.focus.errors import MAX_WARNING_ROWS
-from portfolio.focus.normalise import contract_applied_ids
+from portfolio.focus.errors import MAX_WARNING_ROWS, DeliveryRejected
+from portfolio.focus.normalise import (
+    DECIMAL_PLACES,
+    INTEGER_DIGITS,
+    contract_applied_ids,
+    datetime_parse,
+)
 from portfolio.focus.reader import BOM, FileUnreadable, file_batches, file_header_read
 
 logger = logging.getLogger(__name__)
@@ -55,11 +63,25 @@ PLAIN_WORDS: dict[str, str] = {
     "effective_cost_rounded": "effective costs rounded to whole currency units",
     "invalid_json": "tags or other JSON columns that are not a JSON object",
     "contract_commitment_unknown": "costs applied to a contract commitment that is not loaded",
+    "implausible_date": "dates before 2000 or more than a year ahead",
+    "period_order": "periods that end before or when they start",
+    "currency_case": "currency codes written in lower case",
+    "currency_invalid": "currency codes that are not ISO 4217 currencies",
+    "number_too_large": "amounts too large to store",
+    "precision_rounded": "amounts with more than 18 decimal places, rounded on loading",
+    "nul_byte": "values holding a NUL byte",
 }
 
 _NUMBER = r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$"
 _WHOLE = r"^[+-]?(?:[0-9]+\.?0*|\.0+)$"
 _ISO_STRICT = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$"
+_FITS = r"^[+-]?[0-9]{0,20}(?:\.[0-9]{0,18})?$"
+_TIMESTAMP = pa.timestamp("us", tz="UTC")
+# Cloud billing in FOCUS form begins well after 2000; a date more than a year ahead is a typo
+# or a wrong format (a day read as a year) more often than a real contract term.
+_EARLIEST = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+_FUTURE = dt.timedelta(days=366)
+_CURRENCIES = pa.array(sorted(fc.ISO_4217_CURRENCIES), pa.string())
 
 # Cost relationships are checked with floats: they only decide whether two amounts are far
 # apart (more than 1 % and more than a millionth), never what is stored or summed.
@@ -155,37 +177,6 @@ class FindingLog:
         return [item.as_dict() for item in self.items.values()]
 
 
-def conformance_check(
-    *, files: list[dict[str, Any]], commitments_known: CommitmentsKnown | None = None
-) -> dict[str, Any]:
-    """The conformance report of a delivery's files (``name``, ``path`` and ``format`` each).
-
-    ``{"focus_version", "columns_missing", "columns_unrecognised", "findings": [...], "files"}``
-    where each finding is ``{"code", "severity", "file", "column", "message", "count",
-    "rows"}``. ``commitments_known`` gets the ContractCommitmentIds the cost rows name and
-    returns those that are loaded; the others become warnings. Never raises: an unexpected
-    failure is logged and reported as a finding, so it cannot stop an ingest.
-    """
-    log = FindingLog()
-    report: dict[str, Any] = {"focus_version": "", "columns_missing": [],
-                              "columns_unrecognised": [], "findings": [], "files": []}  # fmt: skip
-    applied: dict[str, _Applied] = {}
-    try:
-        for entry in files:
-            _file_check(entry, report, log, applied)
-        _commitments_check(applied, commitments_known, log)
-    except Exception:
-        logger.exception("conformance check failed unexpectedly")
-        log.add(
-            code="unreadable_file", severity=ERROR, file="", column=None, rows=[], count=1,
-            message="The conformance check failed unexpectedly; the error has been logged.",
-        )  # fmt: skip
-    versions = [f["focus_version"] for f in report["files"] if f["focus_version"]]
-    report["focus_version"] = max(versions, key=fc.version_key, default="")
-    report["findings"] = log.as_list()
-    return report
-
-
 @dataclass
 class _Applied:
     """Rows of one file naming one ContractCommitmentId."""
@@ -195,45 +186,187 @@ class _Applied:
     rows: list[int] = field(default_factory=list)
 
 
-def _file_check(
-    entry: dict[str, Any], report: dict[str, Any], log: FindingLog, applied: dict[str, _Applied]
-) -> None:
-    name, path, fmt = entry["name"], Path(entry["path"]), entry["format"]
-    try:
-        header = file_header_read(path, fmt)
-    except FileUnreadable as exc:
-        log.add(code="unreadable_file", severity=ERROR, file=name, column=None, rows=[],
-                count=1, message=f"{name} {exc}")  # fmt: skip
-        return
+def conformance_check(
+    *, files: list[dict[str, Any]], commitments_known: CommitmentsKnown | None = None
+) -> dict[str, Any]:
+    """The conformance report of a delivery's files (``name``, ``path`` and ``format`` each).
 
-    if fc.CONTRACT_COMMITMENT_COLUMNS & set(header):
-        dataset, version = "ContractCommitment", "1.3"
-        missing = [c for c in CONTRACT_COMMITMENT_MANDATORY if c not in header]
-    else:
-        dataset, version = "CostAndUsage", fc.focus_version_detect(header)
-        present = {fc.canonical_name(column) for column in header}
-        missing = sorted(fc.MANDATORY[version] - present)
-    unrecognised = [
-        c for c in header
-        if not (fc.is_focus_name(c) or c.startswith("x_") or c in CONTRACT_COMMITMENT_MANDATORY)
-    ]  # fmt: skip
-    _merge(report["columns_missing"], missing)
-    _merge(report["columns_unrecognised"], unrecognised)
+    ``{"focus_version", "columns_missing", "columns_unrecognised", "findings": [...], "files"}``
+    where each finding is ``{"code", "severity", "file", "column", "message", "count",
+    "rows"}``. ``commitments_known`` gets the ContractCommitmentIds the cost rows name and
+    returns those that are loaded; the others become warnings. Never raises: an unexpected
+    failure is logged and reported as a finding, so it cannot stop an ingest. Reads every
+    file; an ingest that reads them anyway feeds a ``ConformanceAccumulator`` instead.
+    """
+    return ConformanceAccumulator(files=files, commitments_known=commitments_known).report()
 
-    checker = _FileChecker(name, header, log, applied, unrecognised)
-    rows = 0
-    try:
-        for table in file_batches(path, fmt, header, on_bad_line=lambda problem: None):
-            if dataset == "CostAndUsage":
-                checker.check(table, first_row=rows + 1)
-            rows += table.num_rows
-    except FileUnreadable as exc:
-        log.add(code="unreadable_file", severity=ERROR, file=name, column=None, rows=[],
-                count=1, message=f"{name} {exc}")  # fmt: skip
-    checker.finish()
-    report["files"].append(
-        {"name": name, "dataset": dataset, "focus_version": version, "rows": rows}
-    )
+
+@dataclass
+class _FileState:
+    """What the accumulator knows of one file: its header, checks so far, rows seen."""
+
+    name: str
+    dataset: str = "CostAndUsage"
+    version: str = ""
+    checker: _FileChecker | None = None
+    rows: int = 0
+    complete: bool = False
+    unreadable: str = ""
+
+
+class ConformanceAccumulator:
+    """The conformance report built from the batches an ingest reads, in one pass.
+
+    ``add`` takes each batch of a file as read (string columns named by the file's header,
+    rows numbered from ``first_row``), in file order; ``file_complete`` says a file was read
+    to its end. ``report`` reads whatever the ingest did not (the rest of a file it stopped
+    reading at a rejected row, a Contract Commitment file it loads by other means), so counts
+    always cover whole files, rejected deliveries included. Neither method raises: a failure
+    is logged and that file is read again by ``report``.
+    """
+
+    def __init__(
+        self, *, files: list[dict[str, Any]], commitments_known: CommitmentsKnown | None = None
+    ) -> None:
+        self.files = files
+        self.commitments_known = commitments_known
+        self.log = FindingLog()
+        self.applied: dict[str, _Applied] = {}
+        self.report_data: dict[str, Any] = {
+            "focus_version": "", "columns_missing": [], "columns_unrecognised": [],
+            "findings": [], "files": [],
+        }  # fmt: skip
+        self.states: dict[int, _FileState] = {}
+
+    def add(self, *, file_index: int, table: pa.Table, first_row: int) -> None:
+        """Check one batch of rows ``first_row`` onwards of file ``file_index``."""
+        try:
+            state = self._state(file_index)
+            if state.checker is None or state.unreadable or state.complete:
+                return
+            if first_row != state.rows + 1:
+                # Batches out of order cannot be counted exactly: read the file afresh.
+                logger.warning("conformance: %s batch at row %s after row %s; rereading",
+                               state.name, first_row, state.rows)  # fmt: skip
+                self._forget(file_index)
+                return
+            self._feed(state, table, first_row)
+        except Exception:
+            logger.exception("conformance: a batch of file %s could not be checked", file_index)
+            self._forget(file_index)
+
+    def file_complete(self, *, file_index: int) -> None:
+        """Say that every row of file ``file_index`` was given to ``add``."""
+        state = self.states.get(file_index)
+        if state is not None:
+            state.complete = True
+
+    def report(self) -> dict[str, Any]:
+        """The report (see ``conformance_check``); reads the rows the ingest did not."""
+        report = self.report_data
+        try:
+            for file_index in range(len(self.files)):
+                state = self._state(file_index)
+                if not state.complete:
+                    self._read_rest(file_index, state)
+                if state.checker is not None:
+                    state.checker.finish()
+                report["files"].append(
+                    {"name": state.name, "dataset": state.dataset,
+                     "focus_version": state.version, "rows": state.rows}
+                )  # fmt: skip
+            _commitments_check(self.applied, self.commitments_known, self.log)
+        except Exception:
+            logger.exception("conformance check failed unexpectedly")
+            self.log.add(
+                code="unreadable_file", severity=ERROR, file="", column=None, rows=[], count=1,
+                message="The conformance check failed unexpectedly; the error has been logged.",
+            )  # fmt: skip
+        versions = [f["focus_version"] for f in report["files"] if f["focus_version"]]
+        report["focus_version"] = max(versions, key=fc.version_key, default="")
+        report["findings"] = self.log.as_list()
+        return report
+
+    def _state(self, file_index: int) -> _FileState:
+        if file_index not in self.states:
+            self.states[file_index] = self._start(self.files[file_index])
+        return self.states[file_index]
+
+    def _start(self, entry: dict[str, Any]) -> _FileState:
+        name, path, fmt = entry["name"], Path(entry["path"]), entry["format"]
+        state = _FileState(name)
+        try:
+            header = file_header_read(path, fmt)
+        except (FileUnreadable, DeliveryRejected) as exc:
+            self._unreadable(state, _problem(name, exc))
+            return state
+        if fc.CONTRACT_COMMITMENT_COLUMNS & set(header):
+            state.dataset, state.version = "ContractCommitment", "1.3"
+            missing = [c for c in CONTRACT_COMMITMENT_MANDATORY if c not in header]
+        else:
+            state.version = fc.focus_version_detect(header)
+            present = {fc.canonical_name(column) for column in header}
+            missing = sorted(fc.MANDATORY[state.version] - present)
+        unrecognised = [
+            c for c in header
+            if not (fc.is_focus_name(c) or c.startswith("x_")
+                    or c in CONTRACT_COMMITMENT_MANDATORY)
+        ]  # fmt: skip
+        _merge(self.report_data["columns_missing"], missing)
+        _merge(self.report_data["columns_unrecognised"], unrecognised)
+        state.checker = _FileChecker(name, header, self.log, self.applied, unrecognised)
+        return state
+
+    def _feed(self, state: _FileState, table: pa.Table, first_row: int) -> None:
+        assert state.checker is not None
+        if state.dataset == "CostAndUsage":
+            state.checker.check(table, first_row=first_row)
+        state.rows = first_row + table.num_rows - 1
+
+    def _forget(self, file_index: int) -> None:
+        """Drop what a file's batches counted, so that ``report`` reads it whole."""
+        self.states[file_index] = _FileState(self.files[file_index]["name"])
+        state = self.states[file_index]
+        state.unreadable = "reread"
+        name = state.name
+        for key in [key for key in self.log.items if key[1] == name]:
+            del self.log.items[key]
+        for commitment_id in [i for i, a in self.applied.items() if a.file == name]:
+            del self.applied[commitment_id]
+
+    def _read_rest(self, file_index: int, state: _FileState) -> None:
+        if state.unreadable == "reread":
+            state = self.states[file_index] = self._start(self.files[file_index])
+        if state.checker is None:
+            return
+        entry = self.files[file_index]
+        path, fmt = Path(entry["path"]), entry["format"]
+        seen, position = state.rows, 0
+        try:
+            header = state.checker.header
+            for table in file_batches(path, fmt, header, on_bad_line=lambda problem: None):
+                start = position + 1
+                position += table.num_rows
+                if position <= seen:
+                    continue
+                if start <= seen:
+                    table = table.slice(seen - start + 1)
+                    start = seen + 1
+                self._feed(state, table, start)
+        except (FileUnreadable, DeliveryRejected) as exc:
+            self._unreadable(state, _problem(state.name, exc))
+        state.complete = True
+
+    def _unreadable(self, state: _FileState, message: str) -> None:
+        state.unreadable = message
+        self.log.add(code="unreadable_file", severity=ERROR, file=state.name, column=None,
+                     rows=[], count=1, message=message)  # fmt: skip
+
+
+def _problem(name: str, exc: Exception) -> str:
+    if isinstance(exc, DeliveryRejected):
+        return exc.errors[0].message if exc.errors else f"{name} cannot be read."
+    return f"{name} {exc}"
 
 
 def _merge(target: list[str], names: Iterable[str]) -> None:
@@ -271,6 +404,10 @@ class _FileChecker:
         self._rounding_collect()
         self._json_checks()
         self._applied_collect()
+        self._period_checks()
+        self._currency_checks()
+        self._number_fit_checks()
+        self._nul_checks()
 
     def col(self, name: str) -> pa.Array | None:
         """The batch's column of that FOCUS name, trimmed; None when the file lacks it."""
@@ -293,6 +430,89 @@ class _FileChecker:
             code=code, severity=severity, file=self.file, column=column, message=message,
             mask=mask, first_row=self.first_row, detail=detail,
         )  # fmt: skip
+
+    def _period_checks(self) -> None:
+        """Periods that end before or when they start; dates far outside any billing."""
+        moments: dict[str, pa.Array] = {}
+        for name, (_since, kind) in fc.FOCUS_COLUMNS.items():
+            values = self.col(name)
+            if values is None or kind != fc.DATETIME:
+                continue
+            encoded = pc.dictionary_encode(values)
+            parsed = [datetime_parse(text) for text in encoded.dictionary.to_pylist()]
+            moments[name] = moment = pc.take(pa.array(parsed, _TIMESTAMP), encoded.indices)
+            early = pa.scalar(_EARLIEST, _TIMESTAMP)
+            late = pa.scalar(dt.datetime.now(dt.UTC) + _FUTURE, _TIMESTAMP)
+            self.flag(
+                "implausible_date", WARNING, name,
+                pc.or_(pc.less(moment, early), pc.greater(moment, late)),
+                f"{self.file}: {name} values lie before 2000 or more than a year ahead; "
+                "check that the export wrote its dates correctly.",
+            )  # fmt: skip
+        for prefix in ("ChargePeriod", "BillingPeriod"):
+            start, end = moments.get(f"{prefix}Start"), moments.get(f"{prefix}End")
+            if start is None or end is None:
+                continue
+            self.flag(
+                "period_order", ERROR, f"{prefix}End", pc.less_equal(end, start),
+                f"{self.file}: {prefix}End is not after {prefix}Start; periods include their "
+                "start and exclude their end, so the end must come later.",
+            )  # fmt: skip
+
+    def _currency_checks(self) -> None:
+        values = self.col("BillingCurrency")
+        if values is None:
+            return
+        upper = pc.utf8_upper(values)
+        valid = pc.is_in(upper, _CURRENCIES)
+        self.flag(
+            "currency_case", WARNING, "BillingCurrency",
+            pc.and_(valid, pc.not_equal(upper, values)),
+            f"{self.file}: BillingCurrency values are ISO 4217 codes written in lower case.",
+        )  # fmt: skip
+        self.flag(
+            "currency_invalid", ERROR, "BillingCurrency",
+            pc.and_(pc.invert(valid), pc.is_valid(values)),
+            f"{self.file}: BillingCurrency values are not ISO 4217 national currency codes.",
+        )  # fmt: skip
+
+    def _number_fit_checks(self) -> None:
+        """Numbers beyond numeric(38, 18): too large to store, or with digits to round."""
+        for name, (_since, kind) in fc.FOCUS_COLUMNS.items():
+            values = self.col(name)
+            if values is None or kind != fc.DECIMAL:
+                continue
+            number = pc.match_substring_regex(values, _NUMBER)
+            fits = pc.match_substring_regex(values, _FITS)
+            suspect = pc.fill_null(pc.and_(number, pc.invert(fits)), False)
+            if not pc.any(suspect).as_py():
+                continue
+            encoded = pc.dictionary_encode(values)
+            large, fine = [], []
+            for text in encoded.dictionary.to_pylist():
+                exact = Decimal(text) if re.match(_NUMBER, text) else Decimal(0)
+                large.append(exact.adjusted() >= INTEGER_DIGITS)
+                fine.append(exact.as_tuple().exponent < -DECIMAL_PLACES)  # type: ignore[operator]
+            for code, severity, flags, words in (
+                ("number_too_large", ERROR, large,
+                 f"have more than {INTEGER_DIGITS} digits before the decimal point and cannot "
+                 "be stored"),
+                ("precision_rounded", WARNING, fine,
+                 f"have more than {DECIMAL_PLACES} decimal places and are rounded on loading"),
+            ):  # fmt: skip
+                mask = pc.take(pa.array(flags, pa.bool_()), encoded.indices)
+                self.flag(code, severity, name, pc.and_(suspect, mask),
+                          f"{self.file}: {name} values {words}.")  # fmt: skip
+
+    def _nul_checks(self) -> None:
+        for index, column in enumerate(self.header):
+            values = self.table.column(index)
+            if not pa.types.is_string(values.type):
+                continue
+            self.flag(
+                "nul_byte", ERROR, column, pc.match_substring(values, "\x00"),
+                f"{self.file}: {column} values hold a NUL byte, which no database stores.",
+            )  # fmt: skip
 
     def _prefix_check(self) -> None:
         for column in self.unrecognised:
