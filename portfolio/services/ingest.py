@@ -58,7 +58,7 @@ from django.utils.text import get_valid_filename
 from finops_exec.api_errors import ApplicationError
 from finops_exec.exact import money_str
 from portfolio.focus import columns as fc
-from portfolio.focus.conformance import conformance_check
+from portfolio.focus.conformance import ConformanceAccumulator
 from portfolio.focus.errors import DeliveryRejected, RowError, WarningLog
 from portfolio.focus.normalise import (
     ColumnPlan,
@@ -299,6 +299,8 @@ class _Plan:
     rows_rejected: int = 0
     commitment_files: set[int] = field(default_factory=set)
     commitment_ids: set[str] = field(default_factory=set)
+    # Fed the batches as they are read, so the conformance report needs no second pass.
+    conformance: ConformanceAccumulator | None = None
 
 
 @dataclass
@@ -316,6 +318,7 @@ def _chunks_read(delivery: Delivery, plan: _Plan, chunk_rows: int) -> Iterator[_
     with the problem in ``plan.errors``.
     """
     index = 0
+    plan.conformance = ConformanceAccumulator(files=delivery.files)
     for file_index, entry in enumerate(delivery.files):
         name, path, fmt = entry["name"], Path(entry["path"]), entry["format"]
 
@@ -341,9 +344,12 @@ def _chunks_read(delivery: Delivery, plan: _Plan, chunk_rows: int) -> Iterator[_
             for table in _rebatch(batches, chunk_rows):
                 if plan.errors:
                     return
+                plan.conformance.add(file_index=file_index, table=table, first_row=first_row)
                 yield _ChunkSpec(index, file_index, first_row, table)
                 index += 1
                 first_row += table.num_rows
+            if not plan.errors:
+                plan.conformance.file_complete(file_index=file_index)
         except FileUnreadable as exc:
             plan.errors.append(RowError(name, None, None, None, str(exc)))
         except DeliveryRejected as exc:
@@ -396,7 +402,9 @@ def _plan_record(delivery: Delivery, plan: _Plan, chunks: int) -> bool:
         # The delivery's own Contract Commitment files count: they are written with its rows.
         return commitment_ids_known(ids) | (ids & plan.commitment_ids)
 
-    conformance = conformance_check(files=delivery.files, commitments_known=known)
+    accumulator = plan.conformance or ConformanceAccumulator(files=delivery.files)
+    accumulator.commitments_known = known
+    conformance = accumulator.report()
     with transaction.atomic():
         locked = Delivery.objects.select_for_update().get(pk=delivery.pk)
         if locked.is_finished:
