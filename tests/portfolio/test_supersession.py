@@ -1,0 +1,228 @@
+"""Which delivery's rows count when two deliveries bring the same account and billing period."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from finops_exec.exact import ExactSum, money_str
+from portfolio.focus_generator import focus_file_generate
+from portfolio.models import BillingSlice, Commitment, Delivery, SpendRow
+from portfolio.selectors import spend_rows_current, spend_totals
+from portfolio.services.ingest import delivery_create, delivery_ingest
+from tests.conftest import BUGCASES_DIR, SAMPLES_DIR
+from tests.portfolio.focus_files import COSTS, NULLS, csv_rows, csv_totals
+
+pytestmark = pytest.mark.django_db
+
+RUN1 = BUGCASES_DIR / "B08-mtd-export-run1.csv"
+RUN2 = BUGCASES_DIR / "B08-mtd-export-run2.csv"
+
+
+def _ingest(*paths: Path) -> Delivery:
+    return delivery_ingest(delivery=delivery_create(paths=list(paths)))
+
+
+def _billed_current() -> Decimal:
+    return spend_rows_current().aggregate(total=ExactSum("billed_cost"))["total"]
+
+
+def _codes(delivery: Delivery) -> list[str]:
+    return [warning["code"] for warning in delivery.warnings]
+
+
+def _rows_totals(rows: list[dict[str, str]]) -> dict[str, dict[str, Decimal]]:
+    totals: dict[str, dict[str, Decimal]] = defaultdict(
+        lambda: {name: Decimal(0) for name in COSTS}
+    )
+    for row in rows:
+        for name, column in COSTS.items():
+            if row[column] not in NULLS:
+                totals[row["BillingCurrency"]][name] += Decimal(row[column])
+    return dict(totals)
+
+
+def _write(path: Path, rows: list[dict[str, str]]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def test_a_fuller_month_to_date_export_supersedes_and_says_what_it_replaced(practitioner_api):
+    first = _ingest(RUN1)
+    second = _ingest(RUN2)
+
+    assert _billed_current() == Decimal("31.00")
+    assert spend_rows_current().count() == 3
+    assert _codes(first) == []
+    assert second.warnings == [
+        {
+            "code": "superseded_slice",
+            "message": "Billing account ba-1001, billing period 2025-09-01: this delivery covers "
+            "2025-09-01T00:00:00Z to 2025-09-04T00:00:00Z, which contains the "
+            f"2025-09-01T00:00:00Z to 2025-09-03T00:00:00Z of delivery {first.pk}, so it "
+            "replaced that delivery's 2 rows (BilledCost USD 18.00).",
+            "column": None,
+            "rows": [],
+            "billing_account_id": "ba-1001",
+            "billing_period_start": "2025-09-01T00:00:00Z",
+            "coverage": ["2025-09-01T00:00:00Z", "2025-09-04T00:00:00Z"],
+            "earlier_delivery": first.pk,
+            "earlier_coverage": ["2025-09-01T00:00:00Z", "2025-09-03T00:00:00Z"],
+            "earlier_rows": 2,
+            "earlier_billed_cost": {"USD": "18.00"},
+        }
+    ]
+    body = practitioner_api.get(f"/api/v1/ingests/{first.pk}/").json()
+    assert body["slices"] == [
+        {
+            "billing_account_id": "ba-1001",
+            "billing_period_start": "2025-09-01T00:00:00Z",
+            "coverage_start": "2025-09-01T00:00:00Z",
+            "coverage_end": "2025-09-03T00:00:00Z",
+            "row_count": 2,
+            "is_current": False,
+            "superseded_by": second.pk,
+        }
+    ]
+
+
+def test_an_older_export_loaded_after_a_newer_one_is_stored_but_not_applied():
+    newer = _ingest(RUN2)
+    older = _ingest(RUN1)
+
+    assert (newer.status, older.status) == ("loaded", "loaded")
+    assert _billed_current() == Decimal("31.00")
+    assert spend_rows_current().count() == 3
+    assert SpendRow.objects.count() == 5
+    assert older.warnings == [
+        {
+            "code": "older_export_not_applied",
+            "message": "Billing account ba-1001, billing period 2025-09-01: this delivery covers "
+            "2025-09-01T00:00:00Z to 2025-09-03T00:00:00Z, which does not contain the "
+            f"2025-09-01T00:00:00Z to 2025-09-04T00:00:00Z of delivery {newer.pk}, so delivery "
+            f"{newer.pk} stays current and this delivery's 2 rows for it were stored but not "
+            "applied. Load the files of one billing period together in one delivery.",
+            "column": None,
+            "rows": [],
+            "billing_account_id": "ba-1001",
+            "billing_period_start": "2025-09-01T00:00:00Z",
+            "coverage": ["2025-09-01T00:00:00Z", "2025-09-03T00:00:00Z"],
+            "earlier_delivery": newer.pk,
+            "earlier_coverage": ["2025-09-01T00:00:00Z", "2025-09-04T00:00:00Z"],
+            "earlier_rows": 3,
+            "earlier_billed_cost": {},
+        }
+    ]
+    slices = BillingSlice.objects.order_by("delivery_id")
+    assert [(s.delivery_id, s.is_current, s.superseded_by_id) for s in slices] == [
+        (newer.pk, True, None),
+        (older.pk, False, None),
+    ]
+
+    # Loading the older export once more is a replay of it and changes nothing.
+    again = _ingest(RUN1)
+    assert again.duplicate_of_id == older.pk
+    assert _billed_current() == Decimal("31.00")
+
+
+def test_a_restatement_of_the_same_coverage_supersedes(tmp_path):
+    rows = csv_rows(RUN2)
+    first = _ingest(RUN2)
+    rows[1]["BilledCost"] = "12.50"
+    restated = _ingest(_write(tmp_path / "restated.csv", rows))
+
+    assert _billed_current() == Decimal("31.50")
+    assert _codes(restated) == ["superseded_slice"]
+    assert BillingSlice.objects.get(delivery=first).superseded_by_id == restated.pk
+
+
+@pytest.fixture
+def split_export(tmp_path):
+    path = tmp_path / "export.csv"
+    focus_file_generate(rows=10_000, path=path, seed=4, months=2, today=dt.date(2026, 3, 20))
+    rows = csv_rows(path)
+    part1 = _write(tmp_path / "part1.csv", rows[:5000])
+    part2 = _write(tmp_path / "part2.csv", rows[5000:])
+    return path, part1, part2, rows
+
+
+def _shared(rows: list[dict[str, str]]) -> list[dict[str, str]]:
+    # The one account and period both halves of this file hold: March of account 123456789012.
+    return [
+        row for row in rows[:5000]
+        if (row["BillingAccountId"], row["BillingPeriodStart"])
+        == ("123456789012", "2026-03-01T00:00:00Z")
+    ]  # fmt: skip
+
+
+def test_the_two_halves_of_one_export_loaded_together_count_every_row(split_export):
+    whole, part1, part2, _rows = split_export
+
+    delivery = _ingest(part1, part2)
+
+    assert delivery.rows_loaded == 10_000
+    assert _codes(delivery) == []
+    assert spend_totals(rows=spend_rows_current()) == csv_totals(whole)
+
+
+def test_the_second_half_loaded_apart_replaces_the_first_halfs_rows_of_a_shared_period_and_says_so(
+    split_export,
+):
+    _whole, part1, part2, rows = split_export
+    shared = _shared(rows)
+    kept = [row for row in rows[:5000] if row not in shared]
+    billed = sum(Decimal(row["BilledCost"]) for row in shared)
+
+    first = _ingest(part1)
+    second = _ingest(part2)
+
+    assert len(shared) == 27
+    assert spend_totals(rows=spend_rows_current()) == _rows_totals(kept + rows[5000:])
+    (warning,) = second.warnings
+    assert warning["message"] == (
+        "Billing account 123456789012, billing period 2026-03-01: this delivery covers "
+        "2026-03-01T00:00:00Z to 2026-04-01T00:00:00Z, which contains the 2026-03-01T00:00:00Z "
+        f"to 2026-03-21T00:00:00Z of delivery {first.pk}, so it replaced that delivery's 27 "
+        f"rows (BilledCost USD {money_str(billed)})."
+    )
+    assert warning["earlier_billed_cost"] == {"USD": money_str(billed)}
+    assert money_str(billed) == "0.00"  # usage covered by a commitment: billed nothing
+
+
+def test_the_first_half_loaded_after_the_second_is_not_applied_where_it_is_contained(split_export):
+    _whole, part1, part2, rows = split_export
+    kept = [row for row in rows[:5000] if row not in _shared(rows)]
+
+    second = _ingest(part2)
+    first = _ingest(part1)
+
+    assert _codes(second) == []
+    assert _codes(first) == ["older_export_not_applied"]
+    assert spend_totals(rows=spend_rows_current()) == _rows_totals(kept + rows[5000:])
+    assert BillingSlice.objects.filter(delivery=first, is_current=False).count() == 1
+    assert BillingSlice.objects.filter(delivery=first, is_current=True).count() == 13
+
+
+def test_contract_commitments_are_not_kept_when_the_cost_rows_of_the_delivery_are_rejected(
+    tmp_path,
+):
+    rows = csv_rows(SAMPLES_DIR / "synthetic-gcp-focus1.3.csv")
+    rows[3]["BilledCost"] = "lots"
+    bad = _write(tmp_path / "cost.csv", rows)
+
+    delivery = _ingest(SAMPLES_DIR / "synthetic-gcp-focus1.3-contractcommitment.csv", bad)
+
+    assert delivery.status == Delivery.Status.REJECTED
+    assert delivery.errors[0]["message"] == (
+        'cost.csv data row 4, column BilledCost: "lots" is not a number.'
+    )
+    assert Commitment.objects.count() == 0
+    assert SpendRow.objects.count() == 0
