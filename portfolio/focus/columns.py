@@ -252,11 +252,11 @@ def focus_version_detect(columns: Iterable[str]) -> str:
 def version_key(version: str) -> int:
     return VERSIONS.index(version) if version in VERSIONS else -1
 
+
 # ISO 4217 codes of national and supranational currencies in use (the list of 2024). The X
 # codes for gold, silver, testing and "no currency" (XAU, XTS, XXX...) are left out on purpose:
 # FOCUS requires BillingCurrency to be a national currency, and XXX in a bill is a placeholder.
-ISO_4217_CURRENCIES = frozenset(
-    """
+_ISO_4217_CODES = """
     AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN BWP
     BYN BZD CAD CDF CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP
     GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR
@@ -264,5 +264,5 @@ ISO_4217_CURRENCIES = frozenset(
     MXN MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR
     SBD SCR SDG SEK SGD SHP SLE SLL SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD
     TZS UAH UGX USD UYU UZS VED VES VND VUV WST XAF XCD XCG XOF XPF YER ZAR ZMW ZWG ZWL
-    """.split()
-)
+"""
+ISO_4217_CURRENCIES = frozenset(_ISO_4217_CODES.split())

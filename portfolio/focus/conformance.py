@@ -258,7 +258,7 @@ class ConformanceAccumulator:
     def file_complete(self, *, file_index: int) -> None:
         """Say that every row of file ``file_index`` was given to ``add``."""
         state = self.states.get(file_index)
-        if state is not None:
+        if state is not None and not state.unreadable:
             state.complete = True
 
     def report(self) -> dict[str, Any]:
@@ -268,7 +268,7 @@ class ConformanceAccumulator:
             for file_index in range(len(self.files)):
                 state = self._state(file_index)
                 if not state.complete:
-                    self._read_rest(file_index, state)
+                    state = self._read_rest(file_index, state)
                 if state.checker is not None:
                     state.checker.finish()
                 report["files"].append(
@@ -284,7 +284,13 @@ class ConformanceAccumulator:
             )  # fmt: skip
         versions = [f["focus_version"] for f in report["files"] if f["focus_version"]]
         report["focus_version"] = max(versions, key=fc.version_key, default="")
-        report["findings"] = self.log.as_list()
+        # Ordered by file, then code and column: the order batches happen to find them in
+        # depends on how the ingest splits the files.
+        order = {entry["name"]: position for position, entry in enumerate(self.files)}
+        report["findings"] = sorted(
+            self.log.as_list(),
+            key=lambda f: (order.get(f["file"], -1), f["code"], f["column"] or ""),
+        )
         return report
 
     def _state(self, file_index: int) -> _FileState:
@@ -334,11 +340,11 @@ class ConformanceAccumulator:
         for commitment_id in [i for i, a in self.applied.items() if a.file == name]:
             del self.applied[commitment_id]
 
-    def _read_rest(self, file_index: int, state: _FileState) -> None:
+    def _read_rest(self, file_index: int, state: _FileState) -> _FileState:
         if state.unreadable == "reread":
             state = self.states[file_index] = self._start(self.files[file_index])
         if state.checker is None:
-            return
+            return state
         entry = self.files[file_index]
         path, fmt = Path(entry["path"]), entry["format"]
         seen, position = state.rows, 0
@@ -356,6 +362,7 @@ class ConformanceAccumulator:
         except (FileUnreadable, DeliveryRejected) as exc:
             self._unreadable(state, _problem(state.name, exc))
         state.complete = True
+        return state
 
     def _unreadable(self, state: _FileState, message: str) -> None:
         state.unreadable = message
