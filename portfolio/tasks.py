@@ -36,6 +36,8 @@ CHUNK_TIME_LIMIT = 10 * 60
 STALE_AFTER_SECONDS = CHUNK_TIME_LIMIT + 2 * 60
 # A delivery still being planned may read its files without a new chunk for long (the
 # conformance pass reads them all once more); only the planner's hard limit bounds that.
+# TODO: a planner heartbeat (touching the delivery while the conformance pass reads) would let
+# a planner lost with its worker be found in minutes too, not only after this hour.
 STALE_PLANNING_AFTER_SECONDS = INGEST_TIME_LIMIT + 5 * 60
 
 _TASK = {"queue": "ingest", "acks_late": True, "reject_on_worker_lost": True}

@@ -5,12 +5,14 @@ How a delivery loads
     chunk is normalised and written with ``COPY`` in its own transaction, under billing slices
     that are not current yet, and that same transaction marks the chunk done. When the last
     chunk reports done, a finaliser takes a row lock on the Delivery and, in one transaction,
-    writes the monthly rollups, makes the delivery's slices current, supersedes the older
-    slices of the same accounts and periods, and records the totals. Readers only ever see
-    current slices, so no total includes part of a delivery: a crash before the finaliser
-    commits leaves staged rows that nothing counts, and a bad value anywhere rejects the whole
-    delivery and its staged rows are removed. Loading the same files again (same content hash)
-    is a no-op.
+    writes the monthly rollups, makes the delivery's slices current where their coverage
+    contains that of the current slices of the same accounts and periods (which it supersedes;
+    an older or partial export is kept aside, with a warning), and records the totals. Readers
+    only ever see current slices, so no total includes part of a delivery: a crash before the
+    finaliser commits leaves staged rows that nothing counts, and a bad value anywhere rejects
+    the whole delivery and its staged rows are removed. Loading the same files again (same
+    content hash) is a no-op, checked again under the finalisers' lock so that two ingests of
+    the same files at once store them once.
 
     With a broker, chunks run as Celery tasks on any number of workers: the planner task reads
     the files once, in bounded batches, spools each chunk as an Arrow IPC file (lz4) in
