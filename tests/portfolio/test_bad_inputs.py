@@ -161,6 +161,17 @@ def test_a_windows_1252_file_is_rejected_naming_row_column_and_the_byte(tmp_path
     assert finding["message"] == delivery.errors[0]["message"]
 
 
+def test_a_gzip_compressed_windows_1252_file_is_rejected_the_same_way(tmp_path):
+    plain = _copy_with(tmp_path, "w.csv", 5, "ChargeDescription", "Licence ½", encoding="cp1252")
+    path = tmp_path / "win.csv.gz"
+    path.write_bytes(gzip.compress(plain.read_bytes()))
+
+    assert _rejected(_ingest(path)) == [
+        'win.csv.gz data row 5, column ChargeDescription: the byte 0xBD in "Licence \\xbd" is '
+        f"not UTF-8 (the file looks like Windows-1252 or Latin-1). {SAVE_AS}"
+    ]
+
+
 def test_a_windows_1252_header_is_rejected_naming_the_column_position(tmp_path):
     header, rows = _rows()
     header[1] = "BillingAccountName\u00b4"
