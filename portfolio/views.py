@@ -75,6 +75,7 @@ def ingest_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context: dict[str, Any] = {
         "delivery": delivery,
         "chunks": list(delivery.chunks.order_by("index")),
+        "slices": list(delivery.slices.order_by("billing_account_id", "billing_period_start")),
         "conformance": getattr(delivery, "conformance", None) or {},
         "percent": _percent(delivery),
         "active": "ingests",

@@ -180,3 +180,17 @@ def test_a_file_that_is_not_focus_data_is_refused_with_415_and_not_kept(
     assert message in page.content.decode()
     assert Delivery.objects.count() == 0
     assert not upload_dir.exists() or list(upload_dir.iterdir()) == []
+
+
+def test_a_superseded_delivery_shows_which_delivery_replaced_its_slice(practitioner_client):
+    run1, run2 = (BUGCASES_DIR / f"B08-mtd-export-run{n}.csv" for n in (1, 2))
+    first = delivery_ingest(delivery=delivery_create(paths=[run1]))
+    second = delivery_ingest(delivery=delivery_create(paths=[run2]))
+
+    earlier = practitioner_client.get(f"/ingests/{first.pk}/").content.decode()
+    later = practitioner_client.get(f"/ingests/{second.pk}/").content.decode()
+
+    assert (
+        f'no, superseded by <a href="/ingests/{second.pk}/">delivery {second.pk}</a>'
+    ) in earlier
+    assert '<td class="num">3</td><td>yes</td>' in later
