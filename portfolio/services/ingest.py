@@ -131,7 +131,7 @@ def delivery_create(
     contents that makes a replay of the same files recognisable. Raises ``ApplicationError``
     when a path does not exist or no file is given.
     """
-    files = [_file_describe(path) for path in _paths_expand(paths)]
+    files, repeated = _files_distinct([_file_describe(path) for path in _paths_expand(paths)])
     if not files:
         raise ApplicationError("No FOCUS file was given; name at least one file.", code="no_files")
     combined = hashlib.sha256("\n".join(sorted(f["sha256"] for f in files)).encode()).hexdigest()
@@ -139,8 +139,36 @@ def delivery_create(
         source=source,
         files=files,
         content_sha256=combined,
+        warnings=repeated,
         created_by=user if user is not None and user.is_authenticated else None,
     )
+
+
+def _files_distinct(
+    files: list[dict[str, Any]],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Keep the first of byte-identical files: the same export given twice is read once.
+
+    Returns the files to read and one ``duplicate_file`` warning for each file left out.
+    """
+    first_by_hash: dict[str, dict[str, Any]] = {}
+    repeated = []
+    for entry in files:
+        first = first_by_hash.setdefault(entry["sha256"], entry)
+        if first is not entry:
+            repeated.append(
+                {
+                    "code": "duplicate_file",
+                    "message": (
+                        f"{entry['name']} has the same content as {first['name']} in this "
+                        "delivery; it was read once."
+                    ),
+                    "column": None,
+                    "rows": [],
+                    "file": entry["name"],
+                }
+            )
+    return list(first_by_hash.values()), repeated
 
 
 def _paths_expand(paths: list[Path]) -> list[Path]:
@@ -303,6 +331,17 @@ class _Plan:
     commitment_ids: set[str] = field(default_factory=set)
     # Fed the batches as they are read, so the conformance report needs no second pass.
     conformance: ConformanceAccumulator | None = None
+
+
+def _plan_start(delivery: Delivery) -> _Plan:
+    """A new plan that carries the warnings recorded when the delivery was created."""
+    plan = _Plan()
+    for entry in delivery.warnings:
+        plan.warnings.add(
+            code=entry["code"], message=entry["message"], file=entry.get("file"),
+            column=entry.get("column"), rows=entry.get("rows"), count=entry.get("count"),
+        )  # fmt: skip
+    return plan
 
 
 @dataclass
@@ -475,7 +514,7 @@ def delivery_ingest(
 
 
 def _ingest_inline(delivery: Delivery, progress: Progress | None, chunk_rows: int) -> None:
-    plan = _Plan()
+    plan = _plan_start(delivery)
     loader = _ChunkLoader(delivery, worker=_inline_worker())
     count = 0
     for spec in _chunks_read(delivery, plan, chunk_rows):
@@ -529,7 +568,7 @@ def delivery_plan(
         return False
     logger.info("ingest %s: planning chunks of %s rows", delivery.pk, size)
 
-    plan = _Plan()
+    plan = _plan_start(delivery)
     spool = _spool_dir(delivery)
     spool.mkdir(parents=True, exist_ok=True)
     count = 0
