@@ -302,9 +302,10 @@ def portfolio_brief_build(
     spend; when the data stops before that month's end, on the month before it (see the module
     docstring).
     """
+    today = today or timezone.localdate()
     current = selectors.spend_rows_current()
-    period = _period_find(rows=current, as_of=as_of)
-    governance = _governance(today=today or timezone.localdate(), scope=None)
+    period = _period_find(rows=current, as_of=as_of, today=today)
+    governance = _governance(today=today, scope=None)
     if period is None:
         return PortfolioBrief(None, [], _freshness(rows=current), governance)
 
@@ -324,11 +325,12 @@ def scope_brief_build(
     The months follow the portfolio, not the scope: a scope with nothing this month shows zero
     rather than an older month, so that every brief of the same day speaks of the same month.
     """
+    today = today or timezone.localdate()
     current = selectors.spend_rows_current()
-    period = _period_find(rows=current, as_of=as_of)
+    period = _period_find(rows=current, as_of=as_of, today=today)
     info = _scope_info(scope)
     rule_count = scope.rules.count()
-    governance = _governance(today=today or timezone.localdate(), scope=scope)
+    governance = _governance(today=today, scope=scope)
     if period is None:
         return ScopeBrief(info, None, [], _freshness(rows=current), governance, rule_count)
 
@@ -344,11 +346,14 @@ def scope_brief_build(
     return ScopeBrief(info, period, sections, _freshness(rows=current), governance, rule_count)
 
 
-def _period_find(*, rows: QuerySet, as_of: date | None) -> Period | None:
+def _period_find(*, rows: QuerySet, as_of: date | None, today: date) -> Period | None:
     if as_of is not None:
         latest = as_of.replace(day=1)
     else:
-        latest = rows.aggregate(latest=Max("charge_month"))["latest"]
+        # Charges dated after this month are data errors, not news: one row dated 2099 must
+        # not make the brief report on an empty month (the conformance report flags them).
+        present = rows.filter(charge_month__lte=today.replace(day=1))
+        latest = present.aggregate(latest=Max("charge_month"))["latest"]
         if latest is None:
             return None
     through = _month_covered_through(rows=rows, month=latest)

@@ -592,3 +592,22 @@ def test_with_nothing_waiting_the_governance_needs_no_attention(db):
 
     assert governance.needs_attention is False
     assert (governance.decisions, governance.breaches, governance.renewals) == ([], [], [])
+
+
+@pytest.mark.django_db
+def test_a_charge_dated_in_a_future_year_does_not_take_over_the_brief():
+    from tests.factories import spend_row_create
+
+    for month, cost in (("2026-10-01", "100.00"), ("2026-11-01", "120.00")):
+        start = dt.datetime.fromisoformat(month).replace(tzinfo=dt.UTC)
+        spend_row_create(
+            charge_period_start=start, charge_period_end=_following(start.date()), cost=cost
+        )
+    spend_row_create(charge_period_start="2099-01-01T00:00:00", cost="7.00")
+
+    brief = portfolio_brief_build(today=dt.date(2026, 12, 4))
+
+    assert brief.period.this_month == dt.date(2026, 11, 1)
+    [usd] = brief.currencies
+    assert usd.this_month == Amount(Decimal("120.00"), Decimal("120.00"))
+    assert usd.last_month == Amount(Decimal("100.00"), Decimal("100.00"))
