@@ -1030,10 +1030,11 @@ def _record_rejected(
     delivery.errors = errors
     first = errors[0]["message"] if errors else "The delivery was rejected."
     more = len(errors) - 1
+    numbered = any(error.get("row") is not None for error in errors)
     delivery.error_message = (
         f"Rejected, nothing was stored: {first}"
         + (f" ({more} more errors listed.)" if more > 0 else "")
-        + " Row numbers count data rows from 1, not counting the header."
+        + (" Row numbers count data rows from 1, not counting the header." if numbered else "")
     )
     _finish(delivery, warnings, Delivery.Status.REJECTED)
 
