@@ -136,10 +136,12 @@ class BillingSlice(models.Model):
     """The rows of one billing account and billing period that one delivery brought.
 
     A provider re-exports a period as it fills up, so a later delivery of the same account and
-    period supersedes the current slice when its coverage (earliest ChargePeriodStart to latest
-    ChargePeriodEnd of its rows) contains the current one's: a restatement or a fuller
+    period supersedes the current slice when its charge days (the distinct UTC dates of its rows'
+    ChargePeriodStart) include every charge day of the current one: a restatement or a fuller
     month-to-date export. The superseded rows stay stored for history but leave every total.
-    An older, partial or disjoint export is stored without becoming current.
+    An older, partial or disjoint export is stored without becoming current. Days, not the span
+    from first to last charge, are compared: a gap inside the span, or one month-long fee row
+    that stretches it, would otherwise let a partial export pass for a full one.
     """
 
     delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="slices")
@@ -152,6 +154,12 @@ class BillingSlice(models.Model):
     )
     coverage_end = models.DateTimeField(
         null=True, blank=True, help_text="Latest ChargePeriodEnd of the slice's rows."
+    )
+    charge_days = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="Sorted distinct UTC dates (YYYY-MM-DD) of the ChargePeriodStart of the "
+        "slice's rows; null until computed, for slices stored before it was recorded.",
     )
     is_current = models.BooleanField(default=True)
     superseded_by = models.ForeignKey(

@@ -21,8 +21,9 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 from django.db import connection
 from django.db.models import Count, Max, Min, Sum
+from django.db.models.functions import TruncDate
 
-from finops_exec.exact import ExactSum
+from finops_exec.exact import ExactSum, money_str
 from portfolio.focus.normalise import FIELD_KINDS
 from portfolio.models import BillingSlice, Delivery, MonthlySpend, SpendRow
 
@@ -39,6 +40,8 @@ _DECIMAL_FIELDS = frozenset(name for name, kind in FIELD_KINDS.items() if kind =
 _JSON_FIELDS = frozenset({"tags", "extras"})
 _SQLITE_BATCH = 2_000
 _COPY_BATCH = 20_000
+# How many lacking charge days a warning names before it says how many more there are.
+_DAYS_NAMED = 5
 
 
 class SliceRegistry:
@@ -135,7 +138,8 @@ class SliceChange:
 
     ``applied`` True: the delivery's slice replaced ``earlier`` (``rows`` rows, ``billed``
     BilledCost per currency left the totals). False: ``earlier`` stays current and the
-    delivery's slice was stored without counting.
+    delivery's slice was stored without counting; ``lacking`` holds the charge days of
+    ``earlier`` (ISO dates, sorted) that the delivery's slice does not have.
     """
 
     applied: bool
@@ -143,18 +147,22 @@ class SliceChange:
     earlier: BillingSlice
     rows: int
     billed: dict[str, Decimal]
+    lacking: tuple[str, ...] = ()
 
 
 def billing_slices_promote(*, delivery: Delivery) -> list[SliceChange]:
-    """Make the delivery's slices current where they contain the current slice's coverage.
+    """Make the delivery's slices current where they have every charge day of the current slice.
 
-    Runs after ``monthly_spend_write``: each slice's row count and coverage come from there.
-    A slice supersedes the current slice of its account and period only when its coverage
-    (earliest ChargePeriodStart to latest ChargePeriodEnd) contains the current one's: a
-    restatement or a fuller month-to-date export. An older, smaller or disjoint export stays
-    stored but not current, so loading files out of order never loses spend. Slices left
-    without rows (a chunk that died after creating them) are removed. Must run under the
-    finaliser's lock, so two deliveries never promote the same account and period at once.
+    Runs after ``monthly_spend_write``: each slice's row count, coverage and charge days come
+    from there. A slice supersedes the current slice of its account and period only when its
+    charge days (distinct UTC dates of ChargePeriodStart) include every charge day of the
+    current one: a restatement (the same days) or a fuller month-to-date export. Comparing the
+    span from first to last charge instead would let an export with a missing day, or one whose
+    month-long fee row stretches its span, replace a fuller one. An older, smaller or disjoint
+    export stays stored but not current, so loading files out of order never loses spend.
+    Slices left without rows (a chunk that died after creating them) are removed. Must run
+    under the finaliser's lock, so two deliveries never promote the same account and period at
+    once.
     """
     counts = dict(
         MonthlySpend.objects.filter(billing_slice__delivery=delivery)
@@ -182,38 +190,119 @@ def billing_slices_promote(*, delivery: Delivery) -> list[SliceChange]:
             item.is_current = True
             continue
         _coverage_fill(earlier)
-        applied = _covers(item, earlier)
+        lacking = tuple(sorted(set(earlier.charge_days) - set(item.charge_days or ())))
+        applied = not lacking
         billed = _billed_by_currency(earlier) if applied else {}
         if applied:
             earlier.is_current = False
             earlier.superseded_by = delivery
             earlier.save(update_fields=["is_current", "superseded_by"])
         item.is_current = applied
-        changes.append(SliceChange(applied, item, earlier, earlier.row_count, billed))
+        changes.append(SliceChange(applied, item, earlier, earlier.row_count, billed, lacking))
     # The earlier slices step aside above, before these become current, so the one current
     # slice per account and period constraint holds at every statement.
     BillingSlice.objects.bulk_update(slices, ["row_count", "is_current"])
     return changes
 
 
-def _covers(new: BillingSlice, earlier: BillingSlice) -> bool:
-    if earlier.coverage_start is None or earlier.coverage_end is None:
-        return True  # a slice without rows has nothing to lose
-    if new.coverage_start is None or new.coverage_end is None:
-        return False
-    return new.coverage_start <= earlier.coverage_start and new.coverage_end >= earlier.coverage_end
-
-
 def _coverage_fill(item: BillingSlice) -> None:
-    # Slices stored before coverage was recorded get it from their rows once.
-    if item.coverage_start is not None and item.coverage_end is not None:
-        return
-    span = SpendRow.objects.filter(billing_slice=item).aggregate(
-        start=Min("charge_period_start"), end=Max("charge_period_end")
+    # Slices stored before coverage or charge days were recorded get them from their rows once.
+    # A slice without rows gets no days: it has nothing to lose.
+    fields = []
+    if item.coverage_start is None or item.coverage_end is None:
+        span = SpendRow.objects.filter(billing_slice=item).aggregate(
+            start=Min("charge_period_start"), end=Max("charge_period_end")
+        )
+        item.coverage_start, item.coverage_end = span["start"], span["end"]
+        if item.coverage_start is not None:
+            fields += ["coverage_start", "coverage_end"]
+    if item.charge_days is None:
+        item.charge_days = _charge_days(SpendRow.objects.filter(billing_slice=item)).get(
+            item.pk, []
+        )
+        fields.append("charge_days")
+    if fields:
+        item.save(update_fields=fields)
+
+
+def _charge_days(rows: Any) -> dict[int, list[str]]:
+    """Per slice id, the sorted distinct UTC dates (ISO text) of the rows' ChargePeriodStart.
+
+    One grouped query; TruncDate in UTC gives the same dates on PostgreSQL and SQLite.
+    """
+    grouped = (
+        rows.order_by()
+        .annotate(day=TruncDate("charge_period_start", tzinfo=dt.UTC))
+        .values_list("billing_slice_id", "day")
+        .distinct()
     )
-    item.coverage_start, item.coverage_end = span["start"], span["end"]
-    if item.coverage_start is not None:
-        item.save(update_fields=["coverage_start", "coverage_end"])
+    days: dict[int, set[str]] = {}
+    for slice_id, day in grouped:
+        if day is not None:
+            days.setdefault(slice_id, set()).add(day.isoformat())
+    return {slice_id: sorted(values) for slice_id, values in days.items()}
+
+
+def _moment_text(moment: dt.datetime | None) -> str:
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if moment else "unknown"
+
+
+def _days_text(days: tuple[str, ...]) -> str:
+    named = ", ".join(days[:_DAYS_NAMED])
+    more = len(days) - _DAYS_NAMED
+    return f"{named} and {more} more" if more > 0 else named
+
+
+def billing_slice_change_warning(*, change: SliceChange) -> dict[str, Any]:
+    """The warning of one supersession, or of an export left aside, with its details.
+
+    ``superseded_slice`` names what was replaced; ``older_export_not_applied`` names the charge
+    days of the current data the delivery lacks (the first few, then how many more).
+    """
+    new, earlier = change.new, change.earlier
+    what = (
+        f"Billing account {new.billing_account_id}, billing period "
+        f"{new.billing_period_start:%Y-%m-%d}: this delivery covers "
+        f"{_moment_text(new.coverage_start)} to {_moment_text(new.coverage_end)}"
+    )
+    theirs = (
+        f"{_moment_text(earlier.coverage_start)} to {_moment_text(earlier.coverage_end)} "
+        f"of delivery {earlier.delivery_id}"
+    )
+    if change.applied:
+        amounts = ", ".join(
+            f"{cur} {money_str(value)}" for cur, value in sorted(change.billed.items())
+        )
+        code = "superseded_slice"
+        message = (
+            f"{what}, with every charge day of the {theirs}, so it replaced that delivery's "
+            f"{change.rows} rows (BilledCost {amounts or 'none'})."
+        )
+    else:
+        code = "older_export_not_applied"
+        message = (
+            f"{what} but lacks {_days_text(change.lacking)} of the charge days of the "
+            f"{theirs}, so delivery {earlier.delivery_id} stays current and this delivery's "
+            f"{new.row_count} rows for it were stored but not applied. Load the files of one "
+            "billing period together in one delivery."
+        )
+    return {
+        "code": code,
+        "message": message,
+        "column": None,
+        "rows": [],
+        "billing_account_id": new.billing_account_id,
+        "billing_period_start": _moment_text(new.billing_period_start),
+        "coverage": [_moment_text(new.coverage_start), _moment_text(new.coverage_end)],
+        "earlier_delivery": earlier.delivery_id,
+        "earlier_coverage": [
+            _moment_text(earlier.coverage_start),
+            _moment_text(earlier.coverage_end),
+        ],
+        "earlier_rows": change.rows,
+        "earlier_billed_cost": {cur: money_str(v) for cur, v in sorted(change.billed.items())},
+        "lacking_charge_days": list(change.lacking),
+    }
 
 
 def _billed_by_currency(item: BillingSlice) -> dict[str, Decimal]:
@@ -242,10 +331,11 @@ _COSTS = ("billed_cost", "effective_cost", "list_cost", "contracted_cost")
 
 
 def monthly_spend_write(*, delivery: Delivery) -> int:
-    """Write the monthly rollups of the delivery's slices and each slice's coverage.
+    """Write the monthly rollups of the delivery's slices, each slice's coverage and charge days.
 
-    One grouped scan of the delivery's rows gives both: the rollups, and per slice the
-    earliest ChargePeriodStart and latest ChargePeriodEnd that supersession compares.
+    One grouped scan of the delivery's rows gives the rollups and per slice the earliest
+    ChargePeriodStart and latest ChargePeriodEnd (shown in messages); a second grouped query
+    the distinct UTC charge days that supersession compares.
     """
     grouped = (
         SpendRow.objects.filter(delivery=delivery)
@@ -268,10 +358,12 @@ def monthly_spend_write(*, delivery: Delivery) -> int:
         coverage[item["billing_slice_id"]] = (start, end)
         rollups.append(MonthlySpend(**item))
     MonthlySpend.objects.bulk_create(rollups, batch_size=1000)
+    days = _charge_days(SpendRow.objects.filter(delivery=delivery))
     slices = list(BillingSlice.objects.filter(pk__in=coverage))
     for item in slices:
         item.coverage_start, item.coverage_end = coverage[item.pk]
-    BillingSlice.objects.bulk_update(slices, ["coverage_start", "coverage_end"])
+        item.charge_days = days.get(item.pk, [])
+    BillingSlice.objects.bulk_update(slices, ["coverage_start", "coverage_end", "charge_days"])
     return len(rollups)
 
 
