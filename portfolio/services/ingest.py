@@ -84,8 +84,8 @@ from portfolio.services.commitments_load import (
     contract_commitments_write,
 )
 from portfolio.services.spend_load import (
-    SliceChange,
     SliceRegistry,
+    billing_slice_change_warning,
     billing_slices_promote,
     delivery_totals,
     monthly_spend_write,
@@ -769,7 +769,10 @@ def delivery_finalise(*, delivery_id: int) -> Delivery:
         else:
             rollups = monthly_spend_write(delivery=delivery)
             changes = billing_slices_promote(delivery=delivery)
-            _record_loaded(delivery, warnings, [_slice_warning(change) for change in changes])
+            _record_loaded(
+                delivery, warnings,
+                [billing_slice_change_warning(change=change) for change in changes],
+            )  # fmt: skip
             logger.info("ingest %s: %s monthly rollups, %s current slices met", delivery.pk,
                         rollups, len(changes))  # fmt: skip
     _spool_remove(delivery)
@@ -813,52 +816,6 @@ def _finalise_lock() -> None:
 
 def _moment_text(moment: Any) -> str:
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if moment else "unknown"
-
-
-def _slice_warning(change: SliceChange) -> dict[str, Any]:
-    """The warning of one supersession, or of an export left aside, with its details."""
-    new, earlier = change.new, change.earlier
-    what = (
-        f"Billing account {new.billing_account_id}, billing period "
-        f"{new.billing_period_start:%Y-%m-%d}: this delivery covers "
-        f"{_moment_text(new.coverage_start)} to {_moment_text(new.coverage_end)}"
-    )
-    theirs = (
-        f"{_moment_text(earlier.coverage_start)} to {_moment_text(earlier.coverage_end)} "
-        f"of delivery {earlier.delivery_id}"
-    )
-    if change.applied:
-        amounts = ", ".join(
-            f"{cur} {money_str(value)}" for cur, value in sorted(change.billed.items())
-        )
-        code = "superseded_slice"
-        message = (
-            f"{what}, which contains the {theirs}, so it replaced that delivery's "
-            f"{change.rows} rows (BilledCost {amounts or 'none'})."
-        )
-    else:
-        code = "older_export_not_applied"
-        message = (
-            f"{what}, which does not contain the {theirs}, so delivery {earlier.delivery_id} "
-            f"stays current and this delivery's {new.row_count} rows for it were stored but "
-            "not applied. Load the files of one billing period together in one delivery."
-        )
-    return {
-        "code": code,
-        "message": message,
-        "column": None,
-        "rows": [],
-        "billing_account_id": new.billing_account_id,
-        "billing_period_start": _moment_text(new.billing_period_start),
-        "coverage": [_moment_text(new.coverage_start), _moment_text(new.coverage_end)],
-        "earlier_delivery": earlier.delivery_id,
-        "earlier_coverage": [
-            _moment_text(earlier.coverage_start),
-            _moment_text(earlier.coverage_end),
-        ],
-        "earlier_rows": change.rows,
-        "earlier_billed_cost": {cur: money_str(v) for cur, v in sorted(change.billed.items())},
-    }
 
 
 def _gather(
