@@ -35,7 +35,6 @@ Why rows in PostgreSQL and rollups beside them
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import logging
 import os
@@ -812,10 +811,6 @@ def _finalise_lock() -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_FINALISE_LOCK])
-
-
-def _moment_text(moment: Any) -> str:
-    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if moment else "unknown"
 
 
 def _gather(
