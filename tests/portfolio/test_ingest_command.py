@@ -102,3 +102,29 @@ def test_several_paths_and_folders_make_one_delivery(tmp_path):
 def test_a_missing_path_is_a_command_error(tmp_path):
     with pytest.raises(CommandError, match="does not exist"):
         call_command("ingest_focus", str(tmp_path / "nope.csv"), stdout=StringIO())
+
+
+@pytest.mark.django_db
+def test_a_path_that_does_not_exist_is_a_rejection_with_a_json_summary(tmp_path):
+    missing = tmp_path / "nowhere.csv"
+    out = StringIO()
+
+    with pytest.raises(CommandError) as raised:
+        call_command("ingest_focus", str(missing), "--json", stdout=out, stderr=StringIO())
+
+    assert raised.value.returncode == 1
+    assert json.loads(out.getvalue().strip().splitlines()[-1]) == {
+        "status": "rejected",
+        "focus_version": "",
+        "rows_read": 0,
+        "rows_loaded": 0,
+        "rows_rejected": 0,
+        "totals": {},
+        "warnings": [],
+        "errors": [
+            {
+                "code": "file_not_found",
+                "message": f"{missing} does not exist; give the path of a FOCUS file or folder.",
+            }
+        ],
+    }

@@ -75,7 +75,11 @@ class Command(BaseCommand):
         try:
             delivery = delivery_create(paths=options["paths"], source=Delivery.Source.COMMAND)
         except ApplicationError as exc:
-            raise CommandError(exc.message) from exc
+            # The files could not even be taken in (a missing path, an unreadable archive):
+            # still a rejection, and with --json still a summary on the last line.
+            if options["json"]:
+                self.stdout.write(json.dumps(_refused_summary(exc)))
+            raise CommandError(exc.message, returncode=1) from exc
 
         bar = ProgressBar(self.stderr)
         delivery = delivery_ingest(
@@ -107,3 +111,17 @@ class Command(BaseCommand):
             self.stdout.write(f"  error: {error['message']}")
         if as_json:
             self.stdout.write(json.dumps(summary))
+
+
+def _refused_summary(exc: ApplicationError) -> dict[str, Any]:
+    """The JSON summary of a delivery refused before any file was read."""
+    return {
+        "status": "rejected",
+        "focus_version": "",
+        "rows_read": 0,
+        "rows_loaded": 0,
+        "rows_rejected": 0,
+        "totals": {},
+        "warnings": [],
+        "errors": [{"code": exc.code, "message": exc.message}],
+    }
