@@ -948,6 +948,12 @@ def _record_loaded(
             message=f"The files are of different FOCUS versions ({listed}); each was read "
             "by its own version.",
         )
+    has_commitments = any(e.get("dataset") == _COMMITMENT_DATASET for e in delivery.files)
+    if not delivery.rows_read and not has_commitments:
+        warnings.add(
+            code="no_rows",
+            message="The files hold no data rows; the delivery loaded nothing.",
+        )
     delivery.totals = {
         currency: {name: money_str(amount) for name, amount in sums.items()}
         for currency, sums in delivery_totals(delivery=delivery).items()

@@ -58,3 +58,16 @@ def test_a_delivery_of_one_file_twice_is_a_replay_of_that_file():
     assert replay["rows_loaded"] == 0
     assert "duplicate_delivery" in {w["code"] for w in replay["warnings"]}
     assert SpendRow.objects.count() == 3
+
+
+@pytest.mark.django_db
+def test_a_file_with_a_header_and_no_rows_loads_nothing_and_says_so(tmp_path):
+    header_only = tmp_path / "header-only.csv"
+    header_only.write_text(B14.read_text(encoding="utf-8").splitlines()[0] + "\n")
+
+    summary = _ingest_json(header_only)
+
+    assert summary["status"] == "loaded"
+    assert summary["rows_loaded"] == 0
+    assert {"code": "no_rows", "message": "The files hold no data rows; the delivery loaded "
+            "nothing.", "column": None, "rows": []} in summary["warnings"]  # fmt: skip
