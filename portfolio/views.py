@@ -72,10 +72,12 @@ def ingest_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One delivery: live progress, status, counts, totals, warnings, errors, conformance."""
     _practitioner_required(request)
     delivery = get_object_or_404(Delivery, pk=pk)
+    slices = list(delivery.slices.order_by("billing_account_id", "billing_period_start"))
     context: dict[str, Any] = {
         "delivery": delivery,
         "chunks": list(delivery.chunks.order_by("index")),
-        "slices": list(delivery.slices.order_by("billing_account_id", "billing_period_start")),
+        "slices": slices,
+        "slices_not_counted": sum(1 for item in slices if not item.is_current),
         "conformance": getattr(delivery, "conformance", None) or {},
         "percent": _percent(delivery),
         "active": "ingests",

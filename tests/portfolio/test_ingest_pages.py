@@ -194,3 +194,7 @@ def test_a_superseded_delivery_shows_which_delivery_replaced_its_slice(practitio
         f'no, superseded by <a href="/ingests/{second.pk}/">delivery {second.pk}</a>'
     ) in earlier
     assert '<td class="num">3</td><td>yes</td>' in later
+    assert 'id="ingest-not-counted"' not in later
+    assert (
+        "What this delivery brought. 1 of its 1 billing slice does not count in totals"
+    ) in earlier
