@@ -11,11 +11,11 @@ import datetime
 import logging
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
 from django.db.models import F, Prefetch
 
 from decisions.models import Action, Breach, Decision, Guardrail, Option
+from finops_exec.personas import person_name
 from scopes.models import Scope
 
 logger = logging.getLogger(__name__)
@@ -110,7 +110,7 @@ def _decision_waiting(decision: Decision) -> DecisionWaiting:
         title=decision.title,
         status=decision.get_status_display(),
         forum=decision.forum.name if decision.forum else "",
-        decider=_person(decision.decider),
+        decider=person_name(decision.decider),
         scope=decision.scope.name if decision.scope else "",
         due_on=decision.due_on,
         options_count=len(options),
@@ -156,7 +156,7 @@ def _breach_open(breach: Breach) -> BreachOpen:
         unit=guardrail.quota_unit,
         is_floor=is_floor,
         # The breach names who must act; without one, the guardrail's owner answers for it.
-        owner=_person(breach.owner or guardrail.owner),
+        owner=person_name(breach.owner or guardrail.owner),
         status=breach.get_status_display(),
     )
 
@@ -182,7 +182,7 @@ def actions_overdue(*, today: datetime.date, scope: Scope | None = None) -> list
         ActionOverdue(
             id=action.pk,
             title=action.title,
-            owner=_person(action.owner),
+            owner=person_name(action.owner),
             scope=action.scope.name if action.scope else "",
             due_on=action.due_on,
             days_overdue=(today - action.due_on).days,
@@ -190,9 +190,3 @@ def actions_overdue(*, today: datetime.date, scope: Scope | None = None) -> list
         for action in actions
         if action.due_on is not None
     ]
-
-
-def _person(user: Any) -> str:
-    if user is None:
-        return ""
-    return user.get_full_name() or user.get_username()

@@ -22,6 +22,13 @@ def persona_groups_ensure() -> dict[str, Group]:
     return {name: Group.objects.get_or_create(name=name)[0] for name in PERSONAS}
 
 
+def person_name(user: Any) -> str:
+    """How a person is named on pages and in briefs: full name, else username; "" for nobody."""
+    if user is None:
+        return ""
+    return user.get_full_name() or user.get_username()
+
+
 def user_has_persona(user: AbstractBaseUser | AnonymousUser, *personas: str) -> bool:
     if not user.is_authenticated:
         return False

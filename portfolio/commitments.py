@@ -6,10 +6,10 @@ import datetime
 import logging
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
 from django.db.models import Q
 
+from finops_exec.personas import person_name
 from portfolio.models import Commitment
 from scopes.models import Scope
 
@@ -76,7 +76,7 @@ def _renewal(commitment: Commitment, *, today: datetime.date) -> Renewal:
         name=commitment.name,
         provider_name=commitment.provider_name,
         scope=commitment.scope.name if commitment.scope else "",
-        owner=_person(commitment.owner),
+        owner=person_name(commitment.owner),
         currency=commitment.currency,
         total_amount=commitment.total_amount,
         notice_date=notice,
@@ -86,9 +86,3 @@ def _renewal(commitment: Commitment, *, today: datetime.date) -> Renewal:
         deadline_kind=kind,
         days_to_deadline=(deadline - today).days,
     )
-
-
-def _person(user: Any) -> str:
-    if user is None:
-        return ""
-    return user.get_full_name() or user.get_username()

@@ -40,6 +40,7 @@ from decisions.selectors import (
     breaches_open,
     decisions_waiting,
 )
+from finops_exec.personas import person_name
 from portfolio import selectors
 from portfolio.commitments import Renewal, commitments_renewing
 from portfolio.focus.conformance import findings_summary
@@ -686,17 +687,11 @@ def _scope_info(scope: Scope) -> ScopeInfo:
         slug=scope.slug,
         description=scope.description,
         priority=scope.priority.name if scope.priority else "",
-        sponsor=_person(scope.sponsor),
-        owner=_person(scope.owner),
+        sponsor=person_name(scope.sponsor),
+        owner=person_name(scope.owner),
         review_cadence=scope.get_review_cadence_display(),
         maturity=scope.get_maturity_display(),
     )
-
-
-def _person(user: Any) -> str:
-    if user is None:
-        return ""
-    return user.get_full_name() or user.get_username()
 
 
 def _ratio(part: Decimal, whole: Decimal) -> Decimal | None:
