@@ -12,16 +12,16 @@ from portfolio.models import (
     BusinessMetric,
     Commitment,
     CostCenter,
+    DailySpend,
     Delivery,
     Forecast,
     ForecastPoint,
     Initiative,
     InitiativeStageChange,
     MetricValue,
-    MonthlySpend,
     Scenario,
     ScenarioAdjustment,
-    SpendRow,
+    SpendBlock,
     UnitMetric,
 )
 
@@ -59,27 +59,23 @@ class BillingSliceAdmin(ReadOnlyAdmin):
     search_fields = ["billing_account_id"]
 
 
-@admin.register(SpendRow)
-class SpendRowAdmin(ReadOnlyAdmin):
+@admin.register(DailySpend)
+class DailySpendAdmin(ReadOnlyAdmin):
     list_display = [
-        "charge_month", "provider_name", "service_name", "charge_category", "billed_cost",
-        "effective_cost", "billing_currency", "technology_category",
+        "charge_day", "provider_name", "service_name", "charge_category", "billed_cost",
+        "effective_cost", "billing_currency", "technology_category", "row_count",
     ]  # fmt: skip
     list_filter = ["technology_category", "charge_category", "billing_currency", "charge_month"]
-    search_fields = ["provider_name", "service_name", "resource_id", "billing_account_id"]
+    search_fields = ["provider_name", "service_name", "billing_account_id", "sub_account_id"]
     list_select_related = ["technology_category"]
     show_full_result_count = False
 
 
-@admin.register(MonthlySpend)
-class MonthlySpendAdmin(ReadOnlyAdmin):
-    list_display = [
-        "charge_month", "provider_name", "service_name", "technology_category",
-        "effective_cost", "billing_currency", "row_count",
-    ]  # fmt: skip
-    list_filter = ["technology_category", "charge_month", "billing_currency"]
-    search_fields = ["provider_name", "service_name"]
-    list_select_related = ["technology_category"]
+@admin.register(SpendBlock)
+class SpendBlockAdmin(ReadOnlyAdmin):
+    list_display = ["delivery", "index", "row_count", "created_at"]
+    # The Parquet bytes are not for reading in a form.
+    exclude = ["data"]
 
 
 @admin.register(CostCenter)

@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import decimal
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from django.db.models import QuerySet
-
-from finops_exec.exact import ExactSum
 
 # "1000 Tokens", "1M Tokens", "1.5K Requests": a block size, then the unit.
 _BLOCK = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KkMm]?)\s+(\S.*?)\s*$")
@@ -116,17 +114,19 @@ def unit_rate(*, cost: Decimal, base_quantity: Decimal, per: Decimal = Decimal(1
     return _RATE_CONTEXT.multiply(_RATE_CONTEXT.divide(cost, base_quantity), per).normalize()
 
 
-def row_unit_rate(*, row: Any, per: Decimal = Decimal(1)) -> tuple[Decimal, str] | None:
+def row_unit_rate(
+    *, row: Mapping[str, Any], per: Decimal = Decimal(1)
+) -> tuple[Decimal, str] | None:
     """A stored row's effective cost per ``per`` base units of what it consumed, with the unit.
 
-    None when the row has no consumed quantity in a known unit, or a zero quantity.
+    ``row`` is a stored row as a dict. None when the row has no consumed quantity in a known
+    unit, or a zero quantity.
     """
-    if row.consumed_base_quantity is None or not row.consumed_base_unit:
+    quantity, unit = row["consumed_base_quantity"], row["consumed_base_unit"]
+    if quantity is None or not unit or quantity == 0:
         return None
-    if row.consumed_base_quantity == 0:
-        return None
-    rate = unit_rate(cost=row.effective_cost, base_quantity=row.consumed_base_quantity, per=per)
-    return rate, row.consumed_base_unit
+    rate = unit_rate(cost=row["effective_cost"], base_quantity=quantity, per=per)
+    return rate, unit
 
 
 @dataclass(frozen=True)
@@ -141,32 +141,51 @@ class UnitCost:
 
 
 def unit_costs(
-    *, rows: QuerySet, base_unit: str, per: Decimal, group_by: str | None = None
+    *, rows: Iterable[pa.Table], base_unit: str, per: Decimal, group_by: str | None = None
 ) -> list[UnitCost]:
     """Effective cost per ``per`` ``base_unit`` (e.g. per 1M Tokens), per currency and group.
 
-    Only rows consumed in ``base_unit`` count, after their block sizes were applied; rows of
-    different currencies are never mixed. ``group_by`` is a SpendRow field such as ``sku_id``;
-    without it the result is the blended rate.
+    ``rows`` are stored rows in blocks (``portfolio.rowstore.row_blocks``) with at least
+    ``billing_currency``, ``effective_cost``, ``consumed_base_quantity``, ``consumed_base_unit``
+    and the ``group_by`` column. Only rows consumed in ``base_unit`` count, after their block
+    sizes were applied; rows of different currencies are never mixed. ``group_by`` is a stored
+    column such as ``sku_id``; without it the result is the blended rate.
     """
-    fields = ["billing_currency"] + ([group_by] if group_by else [])
-    grouped = (
-        rows.filter(consumed_base_unit=base_unit, consumed_base_quantity__isnull=False)
-        .order_by()
-        .values(*fields)
-        .annotate(cost=ExactSum("effective_cost"), quantity=ExactSum("consumed_base_quantity"))
+    keys = ["billing_currency"] + ([group_by] if group_by else [])
+    partials = []
+    for block in rows:
+        block = block.filter(
+            pc.and_(
+                pc.fill_null(pc.equal(block.column("consumed_base_unit"), base_unit), False),
+                pc.is_valid(block.column("consumed_base_quantity")),
+            )
+        )
+        if not block.num_rows:
+            continue
+        partials.append(
+            block.select([*keys, "effective_cost", "consumed_base_quantity"])
+            .group_by(keys, use_threads=False)
+            .aggregate([("effective_cost", "sum"), ("consumed_base_quantity", "sum")])
+        )
+    if not partials:
+        return []
+    merged = (
+        pa.concat_tables(partials)
+        .group_by(keys, use_threads=False)
+        .aggregate([("effective_cost_sum", "sum"), ("consumed_base_quantity_sum", "sum")])
     )
     result = []
-    for item in grouped:
-        if not item["quantity"]:
+    for item in merged.to_pylist():
+        cost, quantity = item["effective_cost_sum_sum"], item["consumed_base_quantity_sum_sum"]
+        if not quantity:
             continue
         result.append(
             UnitCost(
                 key=item.get(group_by) if group_by else None,
                 billing_currency=item["billing_currency"],
-                effective_cost=item["cost"],
-                base_quantity=item["quantity"],
-                cost_per=unit_rate(cost=item["cost"], base_quantity=item["quantity"], per=per),
+                effective_cost=cost,
+                base_quantity=quantity,
+                cost_per=unit_rate(cost=cost, base_quantity=quantity, per=per),
             )
         )
     return sorted(result, key=lambda u: (u.billing_currency, u.key or ""))

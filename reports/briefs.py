@@ -25,7 +25,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -304,13 +304,13 @@ def portfolio_brief_build(
     docstring).
     """
     today = today or timezone.localdate()
-    current = selectors.spend_rows_current()
+    current = selectors.spend_current()
     period = _period_find(rows=current, as_of=as_of, today=today)
     governance = _governance(today=today, scope=None)
     if period is None:
         return PortfolioBrief(None, [], _freshness(rows=current), governance)
 
-    unallocated = _month_currency_totals(rows=selectors.spend_rows_unallocated(), period=period)
+    unallocated = _month_currency_totals(rows=selectors.spend_unallocated(), period=period)
     sections = _sections_build(rows=current, period=period)
     sections = [_with_share(section, unallocated, attribute="unallocated") for section in sections]
     logger.info("portfolio brief as of %s: %s currencies", period.this_month, len(sections))
@@ -327,7 +327,7 @@ def scope_brief_build(
     rather than an older month, so that every brief of the same day speaks of the same month.
     """
     today = today or timezone.localdate()
-    current = selectors.spend_rows_current()
+    current = selectors.spend_current()
     period = _period_find(rows=current, as_of=as_of, today=today)
     info = _scope_info(scope)
     rule_count = scope.rules.count()
@@ -336,7 +336,7 @@ def scope_brief_build(
         return ScopeBrief(info, None, [], _freshness(rows=current), governance, rule_count)
 
     portfolio = _month_currency_totals(rows=current, period=period)
-    sections = _sections_build(rows=selectors.spend_rows_for_scope(scope=scope), period=period)
+    sections = _sections_build(rows=selectors.spend_for_scope(scope=scope), period=period)
     sections = [
         _with_share(section, portfolio, attribute="portfolio_share", inverse=True)
         for section in sections
@@ -379,12 +379,8 @@ def _month_covered_through(*, rows: QuerySet, month: date) -> date | None:
     A charge spanning the whole month (a monthly fee, a subscription) reaches the month's end
     whatever day the data was exported, so it counts only when the month has no shorter charge.
     """
-    whole_month = Q(
-        charge_period_start__lte=_midnight(month),
-        charge_period_end__gte=_midnight(_month_add(month, 1)),
-    )
     span = rows.filter(charge_month=month).aggregate(
-        shorter=Max("charge_period_end", filter=~whole_month), any=Max("charge_period_end")
+        shorter=Max("charge_period_end", filter=Q(whole_month=False)), any=Max("charge_period_end")
     )
     newest = span["shorter"] or span["any"]
     if newest is None:
@@ -432,10 +428,9 @@ def _month_to_date(*, rows: QuerySet, period: Period) -> dict[str, MonthToDate]:
     """
     if period.partial_month is None or period.comparison_through is None:
         return {}
-    cutoff = _midnight(period.comparison_through + timedelta(days=1))
     window = rows.filter(
         Q(charge_month=period.partial_month)
-        | Q(charge_month=period.this_month, charge_period_start__lt=cutoff)
+        | Q(charge_month=period.this_month, charge_day__lte=period.comparison_through)
     )
     now: dict[str, Amount] = defaultdict(Amount)
     before: dict[str, Amount] = defaultdict(Amount)
@@ -712,8 +707,3 @@ def _month_add(month: date, months: int) -> date:
 
 def _month_last_day(month: date) -> date:
     return _month_add(month, 1) - timedelta(days=1)
-
-
-def _midnight(day: date) -> datetime:
-    """The start of ``day`` in UTC, the time zone charge periods are stored and read in."""
-    return datetime(day.year, day.month, day.day, tzinfo=UTC)

@@ -18,6 +18,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from decisions.models import (
@@ -44,10 +45,9 @@ from portfolio.models import (
     Initiative,
     InitiativeStageChange,
     MetricValue,
-    SpendRow,
     UnitMetric,
 )
-from portfolio.selectors import spend_rows_for_scope
+from portfolio.selectors import spend_current, spend_for_scope
 from portfolio.services.ingest import delivery_create, delivery_ingest
 from reports.models import STANDARD_KPIS, KpiDefinition, MaturityAssessment
 from scopes.categorization import technology_categories_ensure_defaults
@@ -121,12 +121,12 @@ def demo_organisation_load(
         _actions_ensure(people, scopes, decisions, today)
         _kpis_and_maturity_ensure(people, scopes, today)
 
-    months = SpendRow.objects.filter(billing_slice__is_current=True).dates("charge_month", "month")
+    months = spend_current().dates("charge_month", "month")
     summary = DemoSummary(
         users=len(people),
         priorities=len(priorities),
         scopes=len(scopes),
-        spend_rows=SpendRow.objects.filter(billing_slice__is_current=True).count(),
+        spend_rows=spend_current().aggregate(rows=Sum("row_count"))["rows"] or 0,
         spend_months=len(months),
         delivery_status=delivery.status if delivery else "none",
         spend_loaded_now=loaded_now,
@@ -440,9 +440,11 @@ def _allocation_ensure(
 
 
 def _provider_spend(provider: str, since: datetime.date) -> Decimal:
-    total = SpendRow.objects.filter(
-        billing_slice__is_current=True, provider_name=provider, charge_month__gte=since
-    ).aggregate(total=ExactSum("effective_cost"))["total"]
+    total = (
+        spend_current()
+        .filter(provider_name=provider, charge_month__gte=since)
+        .aggregate(total=ExactSum("effective_cost"))["total"]
+    )
     return (total or Decimal(0)).quantize(Decimal("0.01"))
 
 
@@ -769,7 +771,7 @@ def _rights_ensure(
 
 def _scope_month_cost(scope: Scope, month: datetime.date) -> Decimal:
     total = (
-        spend_rows_for_scope(scope=scope)
+        spend_for_scope(scope=scope)
         .filter(charge_month=month, billing_currency=USD)
         .aggregate(total=ExactSum("effective_cost"))["total"]
     )

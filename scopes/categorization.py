@@ -163,7 +163,7 @@ def _rule_text(
     key = (rule.dimension, rule.tag_key if rule.dimension == Dimension.TAG else "")
     if key not in cache:
         if rule.dimension == Dimension.TAG:
-            values = _tag_values(columns.get("tags"), rule.tag_key, length)
+            values = tag_values(columns.get("tags"), rule.tag_key, length)
         else:
             values = _as_array(columns.get(rule.dimension), length)
         cache[key] = pc.fill_null(pc.utf8_lower(values), "")
@@ -193,7 +193,7 @@ def _as_array(values: Any, length: int) -> pa.Array:
     return values.cast(pa.string())
 
 
-def _tag_values(tags: Any, key: str, length: int) -> pa.Array:
+def tag_values(tags: Any, key: str, length: int) -> pa.Array:
     """The value of one tag key per row, from tags given as JSON text or as dicts."""
     if tags is None:
         return pa.nulls(length, pa.string())

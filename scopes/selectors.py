@@ -12,14 +12,17 @@ from __future__ import annotations
 import json
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
 from django.db import models
 from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce, StrIndex, Substr
 from django.db.models.lookups import Exact, GreaterThan
 
+from scopes.categorization import tag_values
 from scopes.models import (
     Dimension,
     Operator,
@@ -31,7 +34,7 @@ from scopes.models import (
 
 logger = logging.getLogger(__name__)
 
-# SpendRow columns that a rule may test and that can be NULL; they are compared as "" when NULL.
+# Spend columns that a rule may test and that can be NULL; they are compared as "" when NULL.
 _NULLABLE_DIMENSIONS = frozenset(
     {
         Dimension.PUBLISHER_NAME,
@@ -70,7 +73,7 @@ class TagValue(models.Func):
 
 
 def rule_expression(*, dimension: str, tag_key: str = "", prefix: str = "") -> models.Expression:
-    """The never-NULL text a rule on ``dimension`` compares, over SpendRow fields."""
+    """The never-NULL text a rule on ``dimension`` compares, over spend fields."""
     if dimension == Dimension.TAG:
         return Coalesce(TagValue(tag_key, field=f"{prefix}tags"), Value(""), output_field=_TEXT)
     if dimension == Dimension.TECHNOLOGY_CATEGORY:
@@ -122,13 +125,75 @@ def rules_filter(rules: Iterable[ScopeRule], *, prefix: str = "") -> Q:
 
 
 def scope_filter(scope: Scope, *, prefix: str = "") -> Q:
-    """A Q over SpendRow fields (behind ``prefix``, e.g. ``"rows__"``) matching the scope's rows.
+    """A Q over spend fields (behind ``prefix``, e.g. ``"rows__"``) matching the scope's rows.
 
     Rules on the same dimension are alternatives, rules on different dimensions must all hold,
     ``not_equals`` rules exclude. A scope with no inclusion rule matches nothing. Uses the
     prefetched ``rules`` when present.
     """
     return rules_filter(scope.rules.all(), prefix=prefix)
+
+
+def rules_mask(
+    rules: Iterable[ScopeRule],
+    *,
+    columns: Mapping[str, pa.Array],
+    category_slugs: Mapping[int, str],
+) -> pa.Array:
+    """``rules_filter`` over rows given as arrays: True for the rows inside the boundary.
+
+    ``columns`` maps SpendRow-style field names to equal-length arrays (``tags`` as JSON text,
+    ``technology_category_id`` as ints); ``category_slugs`` maps category ids to slugs. Same
+    semantics as ``rules_filter``: case-sensitive, nulls compare as the empty string.
+    """
+    length = len(next(iter(columns.values())))
+    texts: dict[tuple[str, str], pa.Array] = {}
+    included: dict[tuple[str, str], pa.Array] = {}
+    excluded = pa.array([True] * length, pa.bool_())
+    for rule in rules:
+        key = _rule_key(rule)
+        if key not in texts:
+            texts[key] = _rule_text(rule, columns, category_slugs, length)
+        matched = _rule_mask(texts[key], rule)
+        if rule.operator == Operator.NOT_EQUALS:
+            excluded = pc.and_(excluded, matched)
+        else:
+            known = included.get(key)
+            included[key] = matched if known is None else pc.or_(known, matched)
+    if not included:
+        return pa.array([False] * length, pa.bool_())
+    mask = excluded
+    for alternatives in included.values():
+        mask = pc.and_(mask, alternatives)
+    return mask
+
+
+def _rule_text(
+    rule: ScopeRule, columns: Mapping[str, pa.Array], category_slugs: Mapping[int, str], length: int
+) -> pa.Array:
+    if rule.dimension == Dimension.TAG:
+        values = tag_values(columns.get("tags"), rule.tag_key, length)
+    elif rule.dimension == Dimension.TECHNOLOGY_CATEGORY:
+        ids = columns["technology_category_id"]
+        known = pa.array(list(category_slugs), pa.int64())
+        positions = pc.index_in(ids, value_set=known)
+        values = pc.take(pa.array(list(category_slugs.values()), pa.string()), positions)
+    else:
+        values = columns.get(rule.dimension)
+        if values is None:
+            values = pa.nulls(length, pa.string())
+    return pc.fill_null(pc.cast(values, pa.string()), "")
+
+
+def _rule_mask(text: pa.Array, rule: ScopeRule) -> pa.Array:
+    if rule.operator in (Operator.EQUALS, Operator.NOT_EQUALS):
+        hit = pc.equal(text, rule.value)
+        return pc.invert(hit) if rule.operator == Operator.NOT_EQUALS else hit
+    if rule.operator == Operator.STARTS_WITH:
+        return pc.starts_with(text, rule.value)
+    if rule.operator == Operator.CONTAINS:
+        return pc.match_substring(text, rule.value)
+    raise ValueError(f"Unknown scope rule operator {rule.operator!r}.")
 
 
 def scope_list(*, active_only: bool = False) -> models.QuerySet[Scope]:

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
+import json
 from itertools import count
 from typing import Any
 
-from portfolio.models import BillingSlice, Delivery, SpendRow
+import pyarrow as pa
+
+from portfolio.focus.normalise import FIELD_KINDS
+from portfolio.models import BillingSlice, DailySpend, Delivery, SpendBlock
+from portfolio.rowstore import block_encode, decimals_typed
+from portfolio.services.spend_load import daily_spend_write, daily_sums, sums_slices_assign
 from scopes.models import Scope, ScopeRule, StrategicPriority, TechnologyCategory
 
 _source_rows = count(1)
@@ -50,49 +55,67 @@ def billing_slice_get_or_create(
     )
 
 
-def spend_row_create(**overrides: Any) -> SpendRow:
-    """A stored spend row; ``cost`` sets all four costs, ``category`` a category slug.
+def spend_row_create(**overrides: Any) -> DailySpend:
+    """One stored spend row, written as the ingest writes it; returns its daily sum.
 
-    ``charge_period_start`` may be a date, a datetime or an ISO string (UTC when naive); the
-    billing period, charge month and the current billing slice follow from it.
+    ``cost`` sets all four costs, ``category`` a category slug. ``charge_period_start`` may be
+    a date, a datetime or an ISO string (UTC when naive); the billing period, charge month and
+    the current billing slice follow from it. Other keywords set FOCUS fields by their stored
+    names (``tags`` as a dict). The row is a block of its own with a daily sum of its own.
     """
-    cost = Decimal(str(overrides.pop("cost", "10.00")))
+    cost = str(overrides.pop("cost", "10.00"))
     category = overrides.pop("category", None)
     if not isinstance(category, TechnologyCategory):
         category = technology_category_get_or_create(category or "public-cloud")
     start = _utc(overrides.pop("charge_period_start", "2025-03-01T00:00:00"))
     billing_account_id = overrides.pop("billing_account_id", "ba-1001")
-    first, following = _month_bounds(start)
+    first, _following = _month_bounds(start)
 
     billing_slice = overrides.pop("billing_slice", None)
     if billing_slice is None:
         billing_slice = billing_slice_get_or_create(
             billing_account_id=billing_account_id, period_start=first
         )
-    fields: dict[str, Any] = {
-        "delivery": billing_slice.delivery,
-        "billing_slice": billing_slice,
-        "source_row": next(_source_rows),
-        "technology_category": category,
-        "charge_month": start.date().replace(day=1),
-        "billing_account_id": billing_account_id,
-        "billing_currency": "USD",
-        "billing_period_start": first,
-        "billing_period_end": following,
-        "charge_period_start": start,
-        "charge_period_end": start + dt.timedelta(days=1),
-        "charge_category": "Usage",
-        "billed_cost": cost,
-        "effective_cost": cost,
-        "list_cost": cost,
-        "contracted_cost": cost,
-        "provider_name": "ExampleCloud",
-        "service_category": "Compute",
-        "service_name": "Example VMs",
-        "tags": {},
-    }
+    fields: dict[str, Any] = {name: None for name in FIELD_KINDS}
+    fields.update(
+        billing_account_id=billing_account_id,
+        billing_currency="USD",
+        billing_period_start=billing_slice.billing_period_start,
+        billing_period_end=billing_slice.billing_period_end,
+        charge_period_start=start,
+        charge_period_end=start + dt.timedelta(days=1),
+        charge_category="Usage",
+        billed_cost=cost, effective_cost=cost, list_cost=cost, contracted_cost=cost,
+        provider_name="ExampleCloud",
+        service_category="Compute",
+        service_name="Example VMs",
+        tags={},
+    )  # fmt: skip
     fields.update(overrides)
-    return SpendRow.objects.create(**fields)
+    columns: dict[str, pa.Array] = {}
+    for name, kind in FIELD_KINDS.items():
+        value = fields[name]
+        if name == "tags":
+            columns[name] = pa.array([json.dumps(value or {})], pa.string())
+        elif kind == "datetime":
+            columns[name] = pa.array([value], pa.timestamp("us", tz="UTC"))
+        else:
+            columns[name] = pa.array([None if value is None else str(value)], pa.string())
+    columns["extras"] = pa.array([json.dumps(fields.get("extras") or {})], pa.string())
+    columns["charge_month"] = pa.array([start.date().replace(day=1)], pa.date32())
+    columns["source_row"] = pa.array([next(_source_rows)], pa.int64())
+    columns["technology_category_id"] = pa.array([category.pk], pa.int64())
+    columns["source_file"] = pa.array([0], pa.int64())
+    table = decimals_typed(pa.table(columns))
+    slices = {(billing_account_id, billing_slice.billing_period_start): billing_slice.pk}
+    index = SpendBlock.objects.filter(delivery_id=billing_slice.delivery_id).count()
+    SpendBlock.objects.create(
+        delivery_id=billing_slice.delivery_id, index=index, row_count=1,
+        slice_ids=[billing_slice.pk], data=block_encode(table),
+    )  # fmt: skip
+    before = set(DailySpend.objects.values_list("pk", flat=True))
+    daily_spend_write(sums=sums_slices_assign(daily_sums(table), slices))
+    return DailySpend.objects.exclude(pk__in=before).get()
 
 
 def priority_create(**fields: Any) -> StrategicPriority:

@@ -6,7 +6,7 @@ from portfolio.models.forecasts import Forecast, ForecastPoint, Scenario, Scenar
 from portfolio.models.fx import FxRate
 from portfolio.models.initiatives import Initiative, InitiativeStageChange
 from portfolio.models.metrics import BusinessMetric, MetricValue, UnitMetric
-from portfolio.models.spend import BillingSlice, Delivery, MonthlySpend, SpendRow
+from portfolio.models.spend import BillingSlice, DailySpend, Delivery, SpendBlock
 
 __all__ = [
     "AllocationRule",
@@ -15,6 +15,7 @@ __all__ = [
     "BusinessMetric",
     "Commitment",
     "CostCenter",
+    "DailySpend",
     "Delivery",
     "Forecast",
     "ForecastPoint",
@@ -22,9 +23,8 @@ __all__ = [
     "Initiative",
     "InitiativeStageChange",
     "MetricValue",
-    "MonthlySpend",
     "Scenario",
     "ScenarioAdjustment",
-    "SpendRow",
+    "SpendBlock",
     "UnitMetric",
 ]

@@ -1,4 +1,4 @@
-"""Spend: FOCUS deliveries as they were ingested, the stored rows, and rollups for reading."""
+"""Spend: FOCUS deliveries as they were ingested, their rows as Parquet blocks, daily sums."""
 
 # FOCUS tells a null value from an empty string, so its text columns are nullable on purpose.
 # ruff: noqa: DJ001
@@ -185,159 +185,103 @@ class BillingSlice(models.Model):
         return f"{self.billing_account_id} {self.billing_period_start:%Y-%m}"
 
 
-class SpendRow(models.Model):
-    """One FOCUS cost-and-usage row, stored faithfully with exact amounts.
+class SpendBlock(models.Model):
+    """The normalised FOCUS rows of one chunk of a delivery, as one Parquet file.
 
-    The FOCUS columns that reports filter and group on have their own columns (snake_case FOCUS
-    names); every other column of the file, custom ``x_`` columns included, is kept in ``extras``.
+    Raw rows are kept columnar, as Koku and the FinOps hubs keep them, rather than as one
+    database row each: a chunk of 100,000 rows is one compressed value written in the chunk's
+    own transaction, so storing a delivery costs little more than reading it, and the rows are
+    backed up and removed with the rest of the data. Totals, briefs and scope boundaries read
+    ``DailySpend``; the rows are read back (``portfolio.rowstore``) for the detail that the
+    summary does not keep, such as resources, SKUs and quantities.
     """
 
-    # No database constraints on the row table's keys: the ingest is its only writer and takes
-    # the ids from rows it made, and checking three deferred constraints per row cost a third
-    # of the load time (1.6 s per 100,000 rows at commit). Deletes still cascade in Django.
-    # The slice index is the first column of (billing_slice, charge_month) below.
-    delivery = models.ForeignKey(
-        Delivery, on_delete=models.CASCADE, related_name="rows", db_constraint=False
-    )
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="blocks")
+    index = models.PositiveIntegerField(help_text="The chunk's position in the delivery.")
+    row_count = models.PositiveIntegerField()
+    slice_ids = models.JSONField(default=list, help_text="Ids of the billing slices of its rows.")
+    data = models.BinaryField(help_text="Parquet, compressed with zstd.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["delivery", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["delivery", "index"], name="block_unique_in_delivery")
+        ]
+
+    def __str__(self) -> str:
+        return f"delivery {self.delivery_id} block {self.index} ({self.row_count} rows)"
+
+
+class DailySpend(models.Model):
+    """Exact sums of one billing slice's rows per charge day and by the dimensions reports use.
+
+    The summary every total is read from: briefs, scope boundaries, allocation and the spend
+    API's groups by these dimensions. Its dimensions are those a scope or category rule can
+    test, tags included, plus the names and classes shown beside them; other FOCUS columns are
+    read from the rows (``SpendBlock``). Written in the same transaction as the rows it sums,
+    so the two always agree. ``charge_period_start`` and ``charge_period_end`` are the
+    earliest start and latest end of the rows summed; ``whole_month`` rows are charges that
+    span their whole calendar month (monthly fees), kept apart so that a brief can tell how
+    far into a month the data reaches.
+    """
+
+    # No database constraints on the keys: the ingest is the only writer and takes the ids from
+    # rows it made, and checking deferred constraints per sum at each chunk's commit cost a
+    # quarter of its time. Deletes still cascade, and categories are still protected, in Django.
     billing_slice = models.ForeignKey(
         BillingSlice,
         on_delete=models.CASCADE,
-        related_name="rows",
-        db_constraint=False,
+        related_name="daily",
         db_index=False,
+        db_constraint=False,
     )
-    source_file = models.PositiveSmallIntegerField(default=0, help_text="Index in delivery.files.")
-    source_row = models.PositiveBigIntegerField(help_text="1-based data row number in its file.")
+    charge_day = models.DateField(help_text="UTC date of ChargePeriodStart.")
+    charge_month = models.DateField(help_text="First day of the month of charge_day.")
+    whole_month = models.BooleanField(default=False)
+    billing_currency = models.CharField(max_length=3)
     technology_category = models.ForeignKey(
         TechnologyCategory,
         on_delete=models.PROTECT,
-        related_name="spend_rows",
-        db_constraint=False,
+        related_name="daily_spend",
         db_index=False,
+        db_constraint=False,
     )
-    charge_month = models.DateField(help_text="First day of the month of ChargePeriodStart (UTC).")
 
     billing_account_id = models.CharField(max_length=200)
     billing_account_name = models.CharField(max_length=300, null=True, blank=True)
-    billing_account_type = models.CharField(max_length=100, null=True, blank=True)
     sub_account_id = models.CharField(max_length=300, null=True, blank=True)
     sub_account_name = models.CharField(max_length=300, null=True, blank=True)
-    sub_account_type = models.CharField(max_length=100, null=True, blank=True)
-    billing_currency = models.CharField(max_length=3)
-    billing_period_start = models.DateTimeField()
-    billing_period_end = models.DateTimeField()
-    charge_period_start = models.DateTimeField()
-    charge_period_end = models.DateTimeField()
-
-    charge_category = models.CharField(max_length=20)
-    charge_class = models.CharField(max_length=20, null=True, blank=True)
-    charge_frequency = models.CharField(max_length=20, null=True, blank=True)
-    charge_description = models.TextField(null=True, blank=True)
-
-    billed_cost = ExactDecimalField()
-    effective_cost = ExactDecimalField()
-    # ListCost and ContractedCost are mandatory from 1.0, but pre-1.0 files and some real
-    # exports lack them; a missing column is stored as null, never as an invented zero.
-    list_cost = ExactDecimalField(null=True, blank=True)
-    contracted_cost = ExactDecimalField(null=True, blank=True)
-    list_unit_price = ExactDecimalField(null=True, blank=True)
-    contracted_unit_price = ExactDecimalField(null=True, blank=True)
-    pricing_quantity = ExactDecimalField(null=True, blank=True)
-    pricing_unit = models.CharField(max_length=100, null=True, blank=True)
-    pricing_category = models.CharField(max_length=20, null=True, blank=True)
-    pricing_currency = models.CharField(max_length=50, null=True, blank=True)
-    pricing_currency_effective_cost = ExactDecimalField(null=True, blank=True)
-    pricing_currency_list_unit_price = ExactDecimalField(null=True, blank=True)
-    pricing_currency_contracted_unit_price = ExactDecimalField(null=True, blank=True)
-    consumed_quantity = ExactDecimalField(null=True, blank=True)
-    consumed_unit = models.CharField(max_length=100, null=True, blank=True)
-    # ConsumedQuantity in the unit's base ("50" of "1000 Tokens" is 50000 Tokens), so that
-    # quantities of one base unit can be summed across SKUs priced in different blocks.
-    consumed_base_quantity = ExactDecimalField(null=True, blank=True)
-    consumed_base_unit = models.CharField(max_length=100, null=True, blank=True)
-
     provider_name = models.CharField(max_length=200, help_text="ServiceProviderName from 1.3 on.")
     publisher_name = models.CharField(max_length=200, null=True, blank=True)
     invoice_issuer_name = models.CharField(max_length=200, null=True, blank=True)
-    host_provider_name = models.CharField(max_length=200, null=True, blank=True)
-    invoice_id = models.CharField(max_length=200, null=True, blank=True)
     service_category = models.CharField(max_length=60, null=True, blank=True)
     service_subcategory = models.CharField(max_length=100, null=True, blank=True)
     service_name = models.CharField(max_length=300)
     region_id = models.CharField(max_length=100, null=True, blank=True)
     region_name = models.CharField(max_length=200, null=True, blank=True)
-    availability_zone = models.CharField(max_length=100, null=True, blank=True)
-    resource_id = models.TextField(null=True, blank=True)
-    resource_name = models.TextField(null=True, blank=True)
-    resource_type = models.CharField(max_length=200, null=True, blank=True)
-    sku_id = models.CharField(max_length=300, null=True, blank=True)
-    sku_price_id = models.TextField(null=True, blank=True)
-    sku_meter = models.CharField(max_length=300, null=True, blank=True)
-
-    commitment_discount_id = models.TextField(null=True, blank=True)
-    commitment_discount_name = models.CharField(max_length=300, null=True, blank=True)
-    commitment_discount_category = models.CharField(max_length=20, null=True, blank=True)
-    commitment_discount_type = models.CharField(max_length=100, null=True, blank=True)
-    commitment_discount_status = models.CharField(max_length=20, null=True, blank=True)
-    commitment_discount_quantity = ExactDecimalField(null=True, blank=True)
-    commitment_discount_unit = models.CharField(max_length=100, null=True, blank=True)
-    capacity_reservation_id = models.TextField(null=True, blank=True)
-    capacity_reservation_status = models.CharField(max_length=20, null=True, blank=True)
-    contract_commitment_ids = models.TextField(
-        null=True,
-        blank=True,
-        help_text="The ContractCommitmentIds of ContractApplied, each between | marks.",
-    )
-
-    tags = models.JSONField(default=dict, blank=True, help_text="Tags as one JSON object.")
-    extras = models.JSONField(
-        default=dict,
-        blank=True,
-        help_text="Every other column of the file by its original name, x_ columns included.",
-    )
-
-    # TODO: partition the table by charge_month on PostgreSQL (RANGE, one partition per month
-    # created by the ingest before its first chunk of that month, plus a DEFAULT partition), so
-    # that it can be distributed with Citus. It needs a primary key that includes charge_month
-    # (a composite key, or a RunSQL migration that rebuilds the table), not done yet.
-    class Meta:
-        ordering = ["delivery", "source_file", "source_row"]
-        indexes = [
-            models.Index(fields=["charge_month", "billing_currency"]),
-            models.Index(fields=["billing_slice", "charge_month"]),
-            models.Index(fields=["provider_name", "service_name"]),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.provider_name} {self.service_name} {self.charge_period_start:%Y-%m-%d}"
-
-
-class MonthlySpend(models.Model):
-    """Monthly totals of one billing slice by the dimensions briefs show, kept for fast reading.
-
-    Written in the same transaction as the slice's rows, so it always agrees with them.
-    """
-
-    billing_slice = models.ForeignKey(
-        BillingSlice, on_delete=models.CASCADE, related_name="monthly"
-    )
-    charge_month = models.DateField()
-    billing_currency = models.CharField(max_length=3)
-    technology_category = models.ForeignKey(TechnologyCategory, on_delete=models.PROTECT)
-    provider_name = models.CharField(max_length=200)
-    service_category = models.CharField(max_length=60, null=True, blank=True)
-    service_name = models.CharField(max_length=300)
     charge_category = models.CharField(max_length=20)
+    charge_class = models.CharField(max_length=20, null=True, blank=True)
+    charge_frequency = models.CharField(max_length=20, null=True, blank=True)
+    pricing_category = models.CharField(max_length=20, null=True, blank=True)
+    pricing_unit = models.CharField(max_length=100, null=True, blank=True)
+    commitment_discount_status = models.CharField(max_length=20, null=True, blank=True)
+    tags = models.JSONField(default=dict, blank=True, help_text="Tags as one JSON object.")
+
     row_count = models.PositiveBigIntegerField()
+    charge_period_start = models.DateTimeField(help_text="Earliest ChargePeriodStart summed.")
+    charge_period_end = models.DateTimeField(help_text="Latest ChargePeriodEnd summed.")
     billed_cost = ExactDecimalField()
     effective_cost = ExactDecimalField()
+    # Null when no row summed had the column (pre-1.0 files); never an invented zero.
     list_cost = ExactDecimalField(null=True, blank=True)
     contracted_cost = ExactDecimalField(null=True, blank=True)
 
     class Meta:
-        ordering = ["charge_month", "billing_currency", "provider_name", "service_name"]
-        verbose_name_plural = "monthly spend"
-        indexes = [models.Index(fields=["charge_month", "billing_currency"])]
+        ordering = ["charge_day", "billing_currency", "provider_name", "service_name"]
+        verbose_name_plural = "daily spend"
+        # Every read joins the current slices; one index serves them and keeps the load cheap.
+        indexes = [models.Index(fields=["billing_slice", "charge_day"])]
 
     def __str__(self) -> str:
-        return f"{self.charge_month:%Y-%m} {self.provider_name} {self.service_name}"
+        return f"{self.charge_day:%Y-%m-%d} {self.provider_name} {self.service_name}"

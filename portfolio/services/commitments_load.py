@@ -15,15 +15,17 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
 from django.db import transaction
-from django.db.models import QuerySet
 from django.utils import timezone
 
 from portfolio.focus import columns as fc
 from portfolio.focus.errors import DeliveryRejected, RowError, WarningLog
 from portfolio.focus.normalise import datetime_parse
 from portfolio.focus.reader import file_batches
-from portfolio.models import Commitment, SpendRow
+from portfolio.models import Commitment
+from portfolio.rowstore import row_blocks, rows_table
 
 logger = logging.getLogger(__name__)
 
@@ -234,18 +236,22 @@ def _unique_name(record: dict[str, Any]) -> str:
 def _provider_of(commitment_id: str) -> str:
     # The Contract Commitment dataset of 1.3 has no provider column; the cost rows applied to
     # the commitment name it, when they were loaded first.
-    row = (
-        commitment_rows(commitment_id=commitment_id)
-        .order_by()
-        .values_list("provider_name", flat=True)
-        .first()
-    )
-    return row or ""
+    for provider in commitment_rows(commitment_id=commitment_id).column("provider_name"):
+        if provider.as_py():
+            return provider.as_py()
+    return ""
 
 
-def commitment_rows(*, commitment_id: str) -> QuerySet[SpendRow]:
-    """The stored cost rows whose ContractApplied names ``commitment_id``."""
-    return SpendRow.objects.filter(contract_commitment_ids__contains=f"|{commitment_id}|")
+def commitment_rows(*, commitment_id: str) -> pa.Table:
+    """The stored cost rows whose ContractApplied names ``commitment_id``, staged ones too."""
+    wanted = f"|{commitment_id}|"
+    found = []
+    for block in row_blocks(every=True):
+        applied = pc.match_substring(block.column("contract_commitment_ids"), wanted)
+        block = block.filter(pc.fill_null(applied, False))
+        if block.num_rows:
+            found.append(block)
+    return pa.concat_tables(found) if found else rows_table(slice_ids=[])
 
 
 def commitment_ids_known(ids: set[str]) -> set[str]:

@@ -2,17 +2,18 @@
 
 How a delivery loads
     A delivery is split into chunks of consecutive rows of one file (``DeliveryChunk``). Each
-    chunk is normalised and written with ``COPY`` in its own transaction, under billing slices
-    that are not current yet, and that same transaction marks the chunk done. When the last
-    chunk reports done, a finaliser takes a row lock on the Delivery and, in one transaction,
-    writes the monthly rollups, makes the delivery's slices current where their coverage
-    contains that of the current slices of the same accounts and periods (which it supersedes;
-    an older or partial export is kept aside, with a warning), and records the totals. Readers
-    only ever see current slices, so no total includes part of a delivery: a crash before the
-    finaliser commits leaves staged rows that nothing counts, and a bad value anywhere rejects
-    the whole delivery and its staged rows are removed. Loading the same files again (same
-    content hash) is a no-op, checked again under the finalisers' lock so that two ingests of
-    the same files at once store them once.
+    chunk is normalised and written in its own transaction, under billing slices that are not
+    current yet: its rows as one Parquet block and their exact daily sums; that same
+    transaction marks the chunk done. When the last chunk reports done, a finaliser takes a row
+    lock on the Delivery and, in one transaction, records each slice's coverage and charge
+    days, makes the delivery's slices current where they hold every charge day of the current
+    slices of the same accounts and periods (which they supersede; an older or partial export
+    is kept aside, with a warning), and records the totals. Readers only ever see current
+    slices, so no total includes part of a delivery: a crash before the finaliser commits
+    leaves staged blocks that nothing counts, and a bad value anywhere rejects the whole
+    delivery and its staged blocks are removed. Loading the same files again (same content
+    hash) is a no-op, checked again under the finalisers' lock so that two ingests of the same
+    files at once store them once.
 
     With a broker, chunks run as Celery tasks on any number of workers: the planner task reads
     the files once, in bounded batches, spools each chunk as an Arrow IPC file (lz4) in
@@ -21,25 +22,28 @@ How a delivery loads
     chunk, without the spool. A chunk task is idempotent: a redelivered message finds its
     chunk done, or finds no row of it, because rows and the done mark commit together.
 
-Why rows in PostgreSQL and rollups beside them
-    Koku keeps raw provider rows as Parquet in object storage and serves its UI from summary
-    tables in PostgreSQL; the Microsoft FinOps hubs keep raw exports as Parquet per delivery and
-    query them with Data Explorer. Both make ingest cheap by never indexing raw rows in the
-    database. Here the spend API and scope rules group and filter by any FOCUS column and by
-    tag, at the grain of a row, so the rows stay in PostgreSQL (``SpendRow``, without per-row
-    constraint checks and with only the indexes the selectors use) and ``MonthlySpend`` is the
-    summary table that briefs can read without scanning rows. Chunks pay the row cost in
-    parallel; the finaliser pays one grouped scan of the delivery's own rows, and totals are
-    summed from its rollups.
+Why rows in Parquet blocks and daily sums beside them
+    Koku keeps raw provider rows as Parquet and serves its UI from summary tables in
+    PostgreSQL; the Microsoft FinOps hubs keep raw exports as Parquet per delivery. Both make
+    ingest cheap by never writing raw rows one database row at a time: a row table with its
+    indexes costs more than twice a bare COPY of the file before any parsing. Here each chunk's
+    rows are one compressed Parquet value in the database (``SpendBlock``), so they commit in
+    the chunk's transaction and need no shared file system between workers, and
+    ``DailySpend`` holds their exact sums per day by every dimension a scope or category rule
+    can test, tags included: briefs, scopes and most spend queries read only the sums, and the
+    rest (resources, SKUs, unit costs) is read from the blocks.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
+import queue
 import shutil
 import socket
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -83,15 +87,17 @@ from portfolio.services.commitments_load import (
     contract_commitments_write,
 )
 from portfolio.services.spend_load import (
+    PreparedChunk,
     SliceRegistry,
     billing_slice_change_warning,
+    billing_slices_measure,
     billing_slices_promote,
     delivery_totals,
-    monthly_spend_write,
-    spend_rows_discard,
-    spend_rows_write,
+    spend_chunk_prepare,
+    spend_chunk_write,
+    spend_discard,
 )
-from scopes.categorization import CategoryRules, category_rules_load, technology_category_assign
+from scopes.categorization import CategoryRules, category_rules_load
 
 logger = logging.getLogger(__name__)
 
@@ -516,15 +522,86 @@ def _ingest_inline(delivery: Delivery, progress: Progress | None, chunk_rows: in
     plan = _plan_start(delivery)
     loader = _ChunkLoader(delivery, worker=_inline_worker())
     count = 0
-    for spec in _chunks_read(delivery, plan, chunk_rows):
-        chunk = _chunk_create(delivery, spec)
-        count += 1
-        outcome = loader.load(chunk, spec.table)
-        if progress:
-            progress(outcome.rows_done, delivery.rows_expected)
-        if outcome.rejected:
-            break
+    with _Prefetch(_chunks_normalised(delivery, plan, chunk_rows, loader)) as chunks:
+        for spec, normalised in chunks:
+            chunk = _chunk_create(delivery, spec)
+            count += 1
+            outcome = loader.store(chunk, normalised)
+            if progress:
+                progress(outcome.rows_done, delivery.rows_expected)
+            if outcome.rejected:
+                break
     _plan_record(delivery, plan, count)
+
+
+def _chunks_normalised(
+    delivery: Delivery, plan: _Plan, chunk_rows: int, loader: _ChunkLoader
+) -> Iterator[tuple[_ChunkSpec, _Normalised]]:
+    # Reading (with the conformance checks) runs one chunk ahead of normalising, in a thread of
+    # its own: the two are the bulk of the work and both release the GIL in pyarrow.
+    with _Prefetch(_chunks_read(delivery, plan, chunk_rows)) as specs:
+        for spec in specs:
+            normalised = loader.normalise(
+                file_index=spec.file_index, first_row=spec.first_row, raw=spec.table
+            )
+            yield spec, normalised
+
+
+class _Prefetch:
+    """Runs a generator one item ahead in a thread, so reading overlaps writing.
+
+    The in-process ingest reads, checks and normalises the next chunk (pyarrow, which releases
+    the GIL) while this thread writes the current one and the database works on it: on two
+    cores that hides most of one behind the other. The generator must not use the database,
+    whose connections are per thread. Leaving the ``with`` block early stops the thread after
+    the item it is working on.
+    """
+
+    _DONE = object()
+
+    def __init__(self, items: Iterator[Any], ahead: int = 1) -> None:
+        self._items = items
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=ahead)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="ingest-prefetch", daemon=True)
+
+    def __enter__(self) -> Iterator[Any]:
+        self._thread.start()
+        return self._drain()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        while self._thread.is_alive():
+            with contextlib.suppress(queue.Empty):
+                self._queue.get(timeout=0.1)
+        self._thread.join()
+
+    def _run(self) -> None:
+        try:
+            for item in self._items:
+                if self._stop.is_set():
+                    return
+                self._queue.put((item, None))
+        except BaseException as exc:
+            # Re-raised in the consuming thread.
+            self._queue.put((None, exc))
+            return
+        finally:
+            # A generator left early is closed here, in its own thread, so that whatever it
+            # holds open (files, a nested prefetch) is released now rather than when collected.
+            close = getattr(self._items, "close", None)
+            if close is not None:
+                close()
+        self._queue.put((self._DONE, None))
+
+    def _drain(self) -> Iterator[Any]:
+        while True:
+            item, error = self._queue.get()
+            if error is not None:
+                raise error
+            if item is self._DONE:
+                return
+            yield item
 
 
 def _inline_worker() -> str:
@@ -638,6 +715,16 @@ class _Outcome:
     finalise: bool = False
 
 
+@dataclass
+class _Normalised:
+    """A chunk after ``chunk_normalise``: ready to store, or the errors that reject it."""
+
+    prepared: PreparedChunk | None
+    warnings: WarningLog
+    errors: list[RowError]
+    bad_rows: int
+
+
 class _ChunkAlreadySettled(Exception):
     """Another run settled this chunk or its delivery first: this run's rows roll back."""
 
@@ -654,18 +741,28 @@ class _ChunkLoader:
         self.plans: dict[tuple[int, tuple[str, ...]], ColumnPlan] = {}
 
     def load(self, chunk: DeliveryChunk, raw: pa.Table) -> _Outcome:
-        entry = self.delivery.files[chunk.file_index]
+        normalised = self.normalise(file_index=chunk.file_index, first_row=chunk.first_row,
+                                    raw=raw)  # fmt: skip
+        return self.store(chunk, normalised)
+
+    def normalise(self, *, file_index: int, first_row: int, raw: pa.Table) -> _Normalised:
+        """Check, normalise and encode one chunk; touches no database."""
+        entry = self.delivery.files[file_index]
         warnings = WarningLog()
         table, result = chunk_normalise(
             table=raw,
-            plan=self._column_plan(chunk.file_index, entry["name"], raw.column_names),
-            first_row=chunk.first_row,
+            plan=self._column_plan(file_index, entry["name"], raw.column_names),
+            first_row=first_row,
             warnings=warnings,
         )
         if result.errors:
-            return self._settle(chunk, warnings, result.errors, len(result.bad_rows), rows=None)
-        rows = _row_table(table, self.delivery, chunk.file_index, self.rules, self.registry)
-        return self._settle(chunk, warnings, [], 0, rows=rows)
+            return _Normalised(None, warnings, result.errors, len(result.bad_rows))
+        prepared = spend_chunk_prepare(table=table, file_index=file_index, rules=self.rules)
+        return _Normalised(prepared, warnings, [], 0)
+
+    def store(self, chunk: DeliveryChunk, normalised: _Normalised) -> _Outcome:
+        """Write a normalised chunk and mark it done (or rejected) in one transaction."""
+        return self._settle(chunk, normalised)
 
     def _column_plan(self, file_index: int, name: str, header: list[str]) -> ColumnPlan:
         # Header warnings were recorded once by the planner; this log is thrown away.
@@ -674,19 +771,17 @@ class _ChunkLoader:
             self.plans[key] = column_plan_make(header=header, file=name, warnings=WarningLog())
         return self.plans[key]
 
-    def _settle(
-        self,
-        chunk: DeliveryChunk,
-        warnings: WarningLog,
-        errors: list[RowError],
-        bad_rows: int,
-        rows: pa.Table | None,
-    ) -> _Outcome:
+    def _settle(self, chunk: DeliveryChunk, normalised: _Normalised) -> _Outcome:
         try:
             with transaction.atomic():
-                if rows is not None:
-                    spend_rows_write(table=rows)
-                return self._record(chunk, warnings, errors, bad_rows)
+                if normalised.prepared is not None:
+                    spend_chunk_write(
+                        delivery=self.delivery, index=chunk.index,
+                        prepared=normalised.prepared, registry=self.registry,
+                    )  # fmt: skip
+                return self._record(
+                    chunk, normalised.warnings, normalised.errors, normalised.bad_rows
+                )
         except _ChunkAlreadySettled:
             logger.info("ingest %s: chunk %s was settled by another run", chunk.delivery_id,
                         chunk.index)  # fmt: skip
@@ -719,24 +814,6 @@ class _ChunkLoader:
         return _Outcome(rows_done=done, rejected=bool(errors), finalise=bool(errors) or planned)
 
 
-def _row_table(
-    table: pa.Table,
-    delivery: Delivery,
-    file_index: int,
-    rules: CategoryRules,
-    registry: SliceRegistry,
-) -> pa.Table:
-    """The chunk with the bookkeeping columns SpendRow needs besides the FOCUS ones."""
-    length = table.num_rows
-    categories = technology_category_assign(
-        columns={name: table.column(name) for name in table.column_names}, rules=rules
-    )
-    table = table.append_column("billing_slice_id", registry.ids_for(table))
-    table = table.append_column("technology_category_id", categories)
-    table = table.append_column("delivery_id", pa.array([delivery.pk] * length, pa.int64()))
-    return table.append_column("source_file", pa.array([file_index] * length, pa.int64()))
-
-
 # Finishing ----------------------------------------------------------------------------------
 
 
@@ -760,20 +837,20 @@ def delivery_finalise(*, delivery_id: int) -> Delivery:
         # ingests started at once) is seen: this one becomes its replay.
         original = None if errors else _original_of(delivery)
         if original is not None:
-            spend_rows_discard(delivery=delivery)
+            spend_discard(delivery=delivery)
             _record_duplicate(delivery, original)
         elif errors or (errors := _commitments_apply(delivery)):
-            spend_rows_discard(delivery=delivery)
+            spend_discard(delivery=delivery)
             _record_rejected(delivery, warnings, errors)
         else:
-            rollups = monthly_spend_write(delivery=delivery)
+            sums = billing_slices_measure(delivery=delivery)
             changes = billing_slices_promote(delivery=delivery)
             _record_loaded(
                 delivery, warnings,
                 [billing_slice_change_warning(change=change) for change in changes],
             )  # fmt: skip
-            logger.info("ingest %s: %s monthly rollups, %s current slices met", delivery.pk,
-                        rollups, len(changes))  # fmt: skip
+            logger.info("ingest %s: %s daily sums, %s current slices met", delivery.pk,
+                        sums, len(changes))  # fmt: skip
     _spool_remove(delivery)
     return delivery
 
@@ -840,7 +917,7 @@ def delivery_fail(*, delivery_id: int, message: str = _GENERIC_FAILURE) -> Deliv
 
 def _record_failed(delivery: Delivery, message: str) -> None:
     # Runs under the Delivery row lock.
-    spend_rows_discard(delivery=delivery)
+    spend_discard(delivery=delivery)
     delivery.status = Delivery.Status.FAILED
     delivery.finished_at = timezone.now()
     delivery.rows_loaded = 0

@@ -1,9 +1,10 @@
-"""Writing normalised FOCUS chunks into spend tables: slices, rows, supersession and rollups.
+"""Writing normalised FOCUS chunks: slices, rows as Parquet blocks, daily sums, supersession.
 
-Rows of a chunk are written in the chunk's transaction, under slices that are not current yet;
-promotion, supersession and rollups run in the delivery's one final transaction. On PostgreSQL
-rows go in with ``COPY`` (CSV written by pyarrow, no Python loop per row); on SQLite, the
-embedded default, with ``bulk_create``.
+A chunk's rows are written in the chunk's transaction, under slices that are not current yet:
+the rows as one ``SpendBlock`` (Parquet) and their exact sums per day and dimensions as
+``DailySpend`` rows, both grouped by pyarrow without a Python loop per row. On PostgreSQL the
+sums go in with ``COPY``; on SQLite, the embedded default, with ``bulk_create``. Promotion and
+supersession run in the delivery's one final transaction and read only the sums.
 """
 
 from __future__ import annotations
@@ -19,27 +20,26 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
-from django.db import connection
-from django.db.models import Count, Max, Min, Sum
-from django.db.models.functions import TruncDate
+from django.db import connection, transaction
+from django.db.models import Max, Min, Sum
 
 from finops_exec.exact import ExactSum, money_str
-from portfolio.focus.normalise import FIELD_KINDS
-from portfolio.models import BillingSlice, Delivery, MonthlySpend, SpendRow
+from portfolio.models import BillingSlice, DailySpend, Delivery, SpendBlock
+from portfolio.rowstore import (
+    COSTS,
+    DAILY_DIMENSIONS,
+    block_encode,
+    decimals_typed,
+    slice_ids_of,
+)
+from scopes.categorization import CategoryRules, technology_category_assign
 
 logger = logging.getLogger(__name__)
 
 SliceKey = tuple[str, dt.datetime]
 
-# Order of the columns written for each row; matches the pyarrow table built below.
-_ROW_FIELDS = (
-    "delivery_id", "billing_slice_id", "source_file", "source_row", "technology_category_id",
-    "charge_month", *FIELD_KINDS, "extras",
-)  # fmt: skip
-_DECIMAL_FIELDS = frozenset(name for name, kind in FIELD_KINDS.items() if kind == "decimal")
-_JSON_FIELDS = frozenset({"tags", "extras"})
 _SQLITE_BATCH = 2_000
-_COPY_BATCH = 20_000
+_COPY_BATCH = 50_000
 # How many lacking charge days a warning names before it says how many more there are.
 _DAYS_NAMED = 5
 
@@ -56,52 +56,182 @@ class SliceRegistry:
         self.delivery = delivery
         self.slices: dict[SliceKey, BillingSlice] = {}
 
-    def ids_for(self, table: pa.Table) -> pa.Array:
-        """The slice id of each row, creating the slices it needs."""
-        accounts = table.column("billing_account_id").combine_chunks()
-        starts = table.column("billing_period_start").combine_chunks()
-        keys = pc.binary_join_element_wise(accounts, pc.cast(starts, pa.string()), "\x1f")
-        encoded = pc.dictionary_encode(keys)
-        ids = []
-        for position in range(len(encoded.dictionary)):
-            first = pc.index(encoded.indices, position).as_py()
-            key = (accounts[first].as_py(), starts[first].as_py())
-            ids.append(self._slice(key, table.column("billing_period_end")[first].as_py()).pk)
-        return pc.take(pa.array(ids, pa.int64()), encoded.indices)
+    def ids_for(self, periods: list[tuple[str, dt.datetime, dt.datetime]]) -> dict[SliceKey, int]:
+        """The slice id of each (account, period start, period end), creating missing slices."""
+        return {(account, start): self._slice((account, start), end).pk
+                for account, start, end in periods}  # fmt: skip
 
     def _slice(self, key: SliceKey, period_end: dt.datetime) -> BillingSlice:
         found = self.slices.get(key)
         if found is None:
-            found, _created = BillingSlice.objects.get_or_create(
-                delivery=self.delivery, billing_account_id=key[0], billing_period_start=key[1],
-                defaults={"billing_period_end": period_end, "is_current": False},
-            )  # fmt: skip
+            with transaction.atomic():
+                _commit_without_flush()
+                found, _created = BillingSlice.objects.get_or_create(
+                    delivery=self.delivery, billing_account_id=key[0],
+                    billing_period_start=key[1],
+                    defaults={"billing_period_end": period_end, "is_current": False},
+                )  # fmt: skip
             self.slices[key] = found
         return found
 
 
-def spend_rows_write(*, table: pa.Table) -> None:
-    """Insert the rows of one prepared chunk (``_ROW_FIELDS`` columns) into SpendRow."""
-    if not table.num_rows:
+def _commit_without_flush() -> None:
+    # Safe without waiting for the disk: nothing counts staged slices and rows until the
+    # finaliser commits, and its commit waits for every earlier one. A crash before then loses
+    # only chunks that a re-run loads again (a chunk's rows and its done mark commit together).
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit = off")
+
+
+@dataclass
+class PreparedChunk:
+    """A normalised chunk made ready to store, without the database: see ``spend_chunk_prepare``."""
+
+    row_count: int
+    block: bytes
+    sums: pa.Table
+    periods: list[tuple[str, dt.datetime, dt.datetime]]
+
+
+def spend_chunk_prepare(*, table: pa.Table, file_index: int, rules: CategoryRules) -> PreparedChunk:
+    """Encode a normalised chunk's rows as a Parquet block and sum them per day.
+
+    Pure computation, so that the next chunk is prepared while the current one is written:
+    technology categories from ``rules``, amounts made decimal, the block, and the daily sums
+    keyed by billing account and period start (the billing slice, whose id is known only when
+    the chunk is written).
+    """
+    length = table.num_rows
+    categories = technology_category_assign(
+        columns={name: table.column(name) for name in table.column_names}, rules=rules
+    )
+    table = table.append_column("technology_category_id", categories)
+    table = table.append_column("source_file", pa.array([file_index] * length, pa.int64()))
+    table = decimals_typed(table)
+    periods = (
+        table.select(["billing_account_id", "billing_period_start", "billing_period_end"])
+        .group_by(["billing_account_id", "billing_period_start"], use_threads=False)
+        .aggregate([("billing_period_end", "max")])
+    )
+    return PreparedChunk(
+        row_count=length,
+        block=block_encode(table),
+        sums=daily_sums(table),
+        periods=[tuple(row.values()) for row in periods.to_pylist()],  # type: ignore[misc]
+    )
+
+
+def sums_slices_assign(sums: pa.Table, slice_ids: dict[SliceKey, int]) -> pa.Table:
+    """Daily sums keyed by account and period start, with the ``billing_slice_id`` of each."""
+    ids = slice_ids_of(sums, slice_ids)
+    return sums.append_column("billing_slice_id", ids)
+
+
+def spend_chunk_write(
+    *, delivery: Delivery, index: int, prepared: PreparedChunk, registry: SliceRegistry
+) -> None:
+    """Store one prepared chunk: its rows as a Parquet block, their daily sums, its slices.
+
+    Runs inside the chunk's transaction.
+    """
+    if not prepared.row_count:
+        return
+    _commit_without_flush()
+    slice_ids = registry.ids_for(prepared.periods)
+    _block_insert(delivery, index, prepared.row_count, sorted(slice_ids.values()), prepared.block)
+    daily_spend_write(sums=sums_slices_assign(prepared.sums, slice_ids))
+
+
+def _block_insert(
+    delivery: Delivery, index: int, row_count: int, slice_ids: list[int], data: bytes
+) -> None:
+    if connection.vendor != "postgresql":
+        SpendBlock.objects.create(
+            delivery=delivery, index=index, row_count=row_count, slice_ids=slice_ids, data=data
+        )
+        return
+    # Django binds parameters as text; a block is megabytes of bytes, sent here as binary.
+    columns = ("delivery_id", "index", "row_count", "slice_ids", "data", "created_at")
+    sql = (
+        f"INSERT INTO {SpendBlock._meta.db_table} "
+        f"({', '.join(connection.ops.quote_name(name) for name in columns)}) "
+        "VALUES (%s, %s, %s, %s::jsonb, %b, now())"
+    )
+    connection.ensure_connection()
+    with connection.connection.cursor() as cursor:
+        cursor.execute(sql, (delivery.pk, index, row_count, json.dumps(slice_ids), data))
+
+
+def daily_sums(table: pa.Table) -> pa.Table:
+    """The rows of ``table`` summed per ``DAILY_DIMENSIONS``: counts, cost sums, period span.
+
+    Keyed by ``billing_account_id`` and ``billing_period_start`` in place of the billing slice
+    (``sums_slices_assign`` adds its id).
+    """
+    start = table.column("charge_period_start")
+    month = pc.floor_temporal(start, unit="month")
+    following = pc.floor_temporal(pc.add(month, pa.scalar(dt.timedelta(days=32))), unit="month")
+    whole_month = pc.and_(
+        pc.equal(start, month), pc.greater_equal(table.column("charge_period_end"), following)
+    )
+    keys = [name for name in DAILY_DIMENSIONS if name != "billing_slice_id"]
+    keys.append("billing_period_start")
+    keyed = table.select([name for name in keys if name in table.column_names])
+    keyed = keyed.append_column("charge_day", pc.cast(pc.floor_temporal(start, unit="day"),
+                                                      pa.date32()))  # fmt: skip
+    keyed = keyed.append_column("whole_month", whole_month)
+    keyed = keyed.append_column("charge_period_start", start)
+    keyed = keyed.append_column("charge_period_end", table.column("charge_period_end"))
+    for name in COSTS:
+        keyed = keyed.append_column(name, _decimal(table.column(name)))
+    sums = keyed.group_by(keys, use_threads=False).aggregate(
+        [
+            ([], "count_all"),
+            ("charge_period_start", "min"),
+            ("charge_period_end", "max"),
+            *((name, "sum") for name in COSTS),
+        ]
+    )
+    return sums.rename_columns(
+        {"count_all": "row_count", "charge_period_start_min": "charge_period_start",
+         "charge_period_end_max": "charge_period_end", **{f"{n}_sum": n for n in COSTS}}
+    )  # fmt: skip
+
+
+def _decimal(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    if pa.types.is_decimal(column.type):
+        return column
+    return pc.cast(column, pa.decimal128(38, 18))
+
+
+_DAILY_FIELDS = (*DAILY_DIMENSIONS, "row_count", "charge_period_start", "charge_period_end",
+                 *COSTS)  # fmt: skip
+
+
+def daily_spend_write(*, sums: pa.Table) -> None:
+    """Insert daily sums (``daily_sums`` columns) into DailySpend."""
+    if not sums.num_rows:
         return
     if connection.vendor == "postgresql":
-        _copy_rows(table)
+        _copy_sums(sums)
     else:
-        _bulk_create_rows(table)
+        _bulk_create_sums(sums)
 
 
-def _copy_rows(table: pa.Table) -> None:
+def _copy_sums(sums: pa.Table) -> None:
     arrays = []
-    for name in _ROW_FIELDS:
-        column = table.column(name)
+    for name in _DAILY_FIELDS:
+        column = sums.column(name)
         if pa.types.is_timestamp(column.type):
             column = _timestamp_text(column)
+        elif pa.types.is_decimal(column.type):
+            column = pc.cast(column, pa.string())
         arrays.append(column)
-    rows = pa.table(arrays, names=list(_ROW_FIELDS))
-    columns = ", ".join(connection.ops.quote_name(name) for name in _ROW_FIELDS)
-    sql = f"COPY {SpendRow._meta.db_table} ({columns}) FROM STDIN WITH (FORMAT csv)"
+    rows = pa.table(arrays, names=list(_DAILY_FIELDS))
+    columns = ", ".join(connection.ops.quote_name(name) for name in _DAILY_FIELDS)
+    sql = f"COPY {DailySpend._meta.db_table} ({columns}) FROM STDIN WITH (FORMAT csv)"
     options = pcsv.WriteOptions(include_header=False)
-    # Streamed in slices so the CSV text of a whole chunk is never held at once.
     with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
         for batch in rows.to_batches(max_chunksize=_COPY_BATCH):
             buffer = io.BytesIO()
@@ -110,26 +240,19 @@ def _copy_rows(table: pa.Table) -> None:
 
 
 def _timestamp_text(column: pa.ChunkedArray) -> pa.Array:
-    # Billing times repeat heavily (a few hundred distinct values in a million rows), so each
-    # distinct value is formatted once: formatting every row cost over a second per column.
+    # Billing times repeat heavily, so each distinct value is formatted once.
     encoded = pc.dictionary_encode(column.combine_chunks())
     text = pc.strftime(encoded.dictionary, format="%Y-%m-%dT%H:%M:%SZ", locale="C")
     return pc.take(text, encoded.indices)
 
 
-def _bulk_create_rows(table: pa.Table) -> None:
-    for batch in table.to_batches(max_chunksize=_SQLITE_BATCH):
-        rows = [SpendRow(**_row_values(values)) for values in batch.to_pylist()]
-        SpendRow.objects.bulk_create(rows)
-
-
-def _row_values(values: dict[str, Any]) -> dict[str, Any]:
-    for name in _DECIMAL_FIELDS:
-        if values[name] is not None:
-            values[name] = Decimal(values[name])
-    for name in _JSON_FIELDS:
-        values[name] = json.loads(values[name])
-    return values
+def _bulk_create_sums(sums: pa.Table) -> None:
+    for batch in sums.select(list(_DAILY_FIELDS)).to_batches(max_chunksize=_SQLITE_BATCH):
+        rows = []
+        for values in batch.to_pylist():
+            values["tags"] = json.loads(values["tags"]) if values["tags"] else {}
+            rows.append(DailySpend(**values))
+        DailySpend.objects.bulk_create(rows)
 
 
 @dataclass(frozen=True)
@@ -153,8 +276,8 @@ class SliceChange:
 def billing_slices_promote(*, delivery: Delivery) -> list[SliceChange]:
     """Make the delivery's slices current where they have every charge day of the current slice.
 
-    Runs after ``monthly_spend_write``: each slice's row count, coverage and charge days come
-    from there. A slice supersedes the current slice of its account and period only when its
+    Runs after ``billing_slices_measure``: each slice's row count, coverage and charge days
+    come from there. A slice supersedes the current slice of its account and period only when its
     charge days (distinct UTC dates of ChargePeriodStart) include every charge day of the
     current one: a restatement (the same days) or a fuller month-to-date export. Comparing the
     span from first to last charge instead would let an export with a missing day, or one whose
@@ -165,7 +288,7 @@ def billing_slices_promote(*, delivery: Delivery) -> list[SliceChange]:
     once.
     """
     counts = dict(
-        MonthlySpend.objects.filter(billing_slice__delivery=delivery)
+        DailySpend.objects.filter(billing_slice__delivery=delivery)
         .order_by()
         .values_list("billing_slice_id")
         .annotate(rows=Sum("row_count"))
@@ -206,41 +329,37 @@ def billing_slices_promote(*, delivery: Delivery) -> list[SliceChange]:
 
 
 def _coverage_fill(item: BillingSlice) -> None:
-    # Slices stored before coverage or charge days were recorded get them from their rows once.
+    # Slices stored before coverage or charge days were recorded get them from their sums once.
     # A slice without rows gets no days: it has nothing to lose.
-    fields = []
-    if item.coverage_start is None or item.coverage_end is None:
-        span = SpendRow.objects.filter(billing_slice=item).aggregate(
-            start=Min("charge_period_start"), end=Max("charge_period_end")
-        )
-        item.coverage_start, item.coverage_end = span["start"], span["end"]
-        if item.coverage_start is not None:
-            fields += ["coverage_start", "coverage_end"]
-    if item.charge_days is None:
-        item.charge_days = _charge_days(SpendRow.objects.filter(billing_slice=item)).get(
-            item.pk, []
-        )
-        fields.append("charge_days")
-    if fields:
-        item.save(update_fields=fields)
+    if item.coverage_start is not None and item.charge_days is not None:
+        return
+    measured = _slices_measured(DailySpend.objects.filter(billing_slice=item)).get(item.pk)
+    item.coverage_start, item.coverage_end, item.charge_days = measured or (None, None, [])
+    item.save(update_fields=["coverage_start", "coverage_end", "charge_days"])
 
 
-def _charge_days(rows: Any) -> dict[int, list[str]]:
-    """Per slice id, the sorted distinct UTC dates (ISO text) of the rows' ChargePeriodStart.
+def _slices_measured(
+    sums: Any,
+) -> dict[int, tuple[dt.datetime, dt.datetime, list[str]]]:
+    """Per slice id: earliest ChargePeriodStart, latest ChargePeriodEnd, sorted charge days.
 
-    One grouped query; TruncDate in UTC gives the same dates on PostgreSQL and SQLite.
+    Charge days are the distinct UTC dates (ISO text) of the rows' ChargePeriodStart, read from
+    the daily sums in one grouped query.
     """
     grouped = (
-        rows.order_by()
-        .annotate(day=TruncDate("charge_period_start", tzinfo=dt.UTC))
-        .values_list("billing_slice_id", "day")
-        .distinct()
+        sums.order_by()
+        .values_list("billing_slice_id", "charge_day")
+        .annotate(start=Min("charge_period_start"), end=Max("charge_period_end"))
     )
-    days: dict[int, set[str]] = {}
-    for slice_id, day in grouped:
-        if day is not None:
-            days.setdefault(slice_id, set()).add(day.isoformat())
-    return {slice_id: sorted(values) for slice_id, values in days.items()}
+    measured: dict[int, tuple[dt.datetime, dt.datetime, set[str]]] = {}
+    for slice_id, day, start, end in grouped:
+        known = measured.get(slice_id)
+        if known is None:
+            measured[slice_id] = (start, end, {day.isoformat()})
+        else:
+            known[2].add(day.isoformat())
+            measured[slice_id] = (min(start, known[0]), max(end, known[1]), known[2])
+    return {key: (start, end, sorted(days)) for key, (start, end, days) in measured.items()}
 
 
 def _moment_text(moment: dt.datetime | None) -> str:
@@ -307,7 +426,7 @@ def billing_slice_change_warning(*, change: SliceChange) -> dict[str, Any]:
 
 def _billed_by_currency(item: BillingSlice) -> dict[str, Decimal]:
     grouped = (
-        MonthlySpend.objects.filter(billing_slice=item)
+        DailySpend.objects.filter(billing_slice=item)
         .order_by()
         .values("billing_currency")
         .annotate(billed=ExactSum("billed_cost"))
@@ -315,72 +434,47 @@ def _billed_by_currency(item: BillingSlice) -> dict[str, Decimal]:
     return {row["billing_currency"]: row["billed"] or Decimal(0) for row in grouped}
 
 
-def spend_rows_discard(*, delivery: Delivery) -> int:
-    """Remove the staged rows, rollups and slices of a delivery that will not be loaded."""
-    deleted, _by_model = SpendRow.objects.filter(delivery=delivery).delete()
-    MonthlySpend.objects.filter(billing_slice__delivery=delivery).delete()
-    BillingSlice.objects.filter(delivery=delivery, is_current=False).delete()
-    return deleted
+def spend_discard(*, delivery: Delivery) -> int:
+    """Remove the staged rows, sums and slices of a delivery that will not be loaded.
 
-
-_ROLLUP_DIMENSIONS = (
-    "billing_slice_id", "charge_month", "billing_currency", "technology_category_id",
-    "provider_name", "service_category", "service_name", "charge_category",
-)  # fmt: skip
-_COSTS = ("billed_cost", "effective_cost", "list_cost", "contracted_cost")
-
-
-def monthly_spend_write(*, delivery: Delivery) -> int:
-    """Write the monthly rollups of the delivery's slices, each slice's coverage and charge days.
-
-    One grouped scan of the delivery's rows gives the rollups and per slice the earliest
-    ChargePeriodStart and latest ChargePeriodEnd (shown in messages); a second grouped query
-    the distinct UTC charge days that supersession compares.
+    Returns how many rows were removed.
     """
-    grouped = (
-        SpendRow.objects.filter(delivery=delivery)
-        .order_by()
-        .values(*_ROLLUP_DIMENSIONS)
-        .annotate(
-            row_count=Count("id"),
-            first_start=Min("charge_period_start"),
-            last_end=Max("charge_period_end"),
-            **{name: ExactSum(name) for name in _COSTS},
-        )
-    )
-    rollups = []
-    coverage: dict[int, tuple[dt.datetime, dt.datetime]] = {}
-    for item in grouped:
-        start, end = item.pop("first_start"), item.pop("last_end")
-        known = coverage.get(item["billing_slice_id"])
-        if known is not None:
-            start, end = min(start, known[0]), max(end, known[1])
-        coverage[item["billing_slice_id"]] = (start, end)
-        rollups.append(MonthlySpend(**item))
-    MonthlySpend.objects.bulk_create(rollups, batch_size=1000)
-    days = _charge_days(SpendRow.objects.filter(delivery=delivery))
-    slices = list(BillingSlice.objects.filter(pk__in=coverage))
+    blocks = SpendBlock.objects.filter(delivery=delivery)
+    removed = blocks.aggregate(rows=Sum("row_count"))["rows"] or 0
+    blocks.delete()
+    DailySpend.objects.filter(billing_slice__delivery=delivery).delete()
+    BillingSlice.objects.filter(delivery=delivery, is_current=False).delete()
+    return removed
+
+
+def billing_slices_measure(*, delivery: Delivery) -> int:
+    """Record each slice's coverage and charge days from its daily sums; the count of sums.
+
+    Coverage (earliest ChargePeriodStart, latest ChargePeriodEnd) is shown in messages; the
+    charge days are what supersession compares.
+    """
+    sums = DailySpend.objects.filter(billing_slice__delivery=delivery)
+    measured = _slices_measured(sums)
+    slices = list(BillingSlice.objects.filter(pk__in=measured))
     for item in slices:
-        item.coverage_start, item.coverage_end = coverage[item.pk]
-        item.charge_days = days.get(item.pk, [])
+        item.coverage_start, item.coverage_end, item.charge_days = measured[item.pk]
     BillingSlice.objects.bulk_update(slices, ["coverage_start", "coverage_end", "charge_days"])
-    return len(rollups)
+    return sums.count()
 
 
 def delivery_totals(*, delivery: Delivery) -> dict[str, dict[str, Decimal]]:
     """Per billing currency, the exact sums of the four costs of the delivery's rows.
 
-    Summed from the delivery's monthly rollups, which hold exact sums of all its rows: a few
-    hundred rollups are read instead of every row again.
+    Summed from the delivery's daily sums, which hold exact sums of all its rows.
     """
     grouped = (
-        MonthlySpend.objects.filter(billing_slice__delivery=delivery)
+        DailySpend.objects.filter(billing_slice__delivery=delivery)
         .order_by()
         .values("billing_currency")
-        .annotate(**{name: ExactSum(name) for name in _COSTS})
+        .annotate(**{name: ExactSum(name) for name in COSTS})
     )
     totals = {
-        item["billing_currency"]: {name: item[name] or Decimal(0) for name in _COSTS}
+        item["billing_currency"]: {name: item[name] or Decimal(0) for name in COSTS}
         for item in grouped
     }
     return dict(sorted(totals.items()))
