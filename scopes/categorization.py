@@ -134,7 +134,7 @@ def category_rules_load() -> CategoryRules:
 def technology_category_assign(
     *, columns: Mapping[str, Any], rules: CategoryRules | None = None
 ) -> pa.Array:
-    """The category id of each row (int64), given the rows' columns by SpendRow field name.
+    """The category id of each row (int64), given the rows' columns by stored field name.
 
     ``columns`` maps field names (``provider_name``, ``service_category``, ``tags`` as JSON
     text or dicts, ...) to pyarrow arrays or sequences of equal length; missing fields are
@@ -217,7 +217,7 @@ def _tag_lookup(text: str | None, key: str) -> str | None:
 
 
 def technology_category_for_row(*, row: Mapping[str, Any]) -> int:
-    """The category id of one row given as a dict of SpendRow field values."""
+    """The category id of one row given as a dict of stored field values."""
     columns: dict[str, Sequence[Any]] = {name: [value] for name, value in row.items()}
     if not columns:
         columns = {"provider_name": [None]}

@@ -142,7 +142,7 @@ def rules_mask(
 ) -> pa.Array:
     """``rules_filter`` over rows given as arrays: True for the rows inside the boundary.
 
-    ``columns`` maps SpendRow-style field names to equal-length arrays (``tags`` as JSON text,
+    ``columns`` maps stored spend field names to equal-length arrays (``tags`` as JSON text,
     ``technology_category_id`` as ints); ``category_slugs`` maps category ids to slugs. Same
     semantics as ``rules_filter``: case-sensitive, nulls compare as the empty string.
     """
