@@ -8,11 +8,13 @@ import io
 from decimal import Decimal
 
 import pytest
+from django.db.models import QuerySet, Sum
 
 from finops_exec.exact import ExactSum, money_round
-from portfolio.models import BillingSlice, Delivery, SpendRow
+from portfolio.models import BillingSlice, DailySpend, Delivery, SpendBlock
+from portfolio.rowstore import row_blocks, rows_list
 from portfolio.savings import commitment_savings
-from portfolio.selectors import spend_rows_current, spend_rows_for_scope, spend_rows_unallocated
+from portfolio.selectors import spend_current, spend_for_scope, spend_unallocated
 from portfolio.services.ingest import delivery_create, delivery_ingest, delivery_summary
 from portfolio.units import row_unit_rate, unit_costs
 from scopes.models import Dimension, Operator
@@ -27,8 +29,20 @@ def _ingest(*names: str) -> Delivery:
     return delivery_ingest(delivery=delivery)
 
 
-def _sum(rows, field: str = "billed_cost") -> Decimal:
-    return rows.aggregate(total=ExactSum(field))["total"]
+def _sum(rows: QuerySet[DailySpend] | list[dict], field: str = "billed_cost") -> Decimal:
+    """The exact sum of ``field``: by the database over daily sums, or over stored row dicts."""
+    if isinstance(rows, QuerySet):
+        return rows.aggregate(total=ExactSum(field))["total"]
+    return sum((row[field] for row in rows if row[field] is not None), Decimal(0))
+
+
+def _row_count(rows: QuerySet[DailySpend]) -> int:
+    return rows.aggregate(n=Sum("row_count"))["n"] or 0
+
+
+def _stored() -> list[dict]:
+    """Every stored row, superseded ones included, in delivery and file order."""
+    return rows_list(every=True)
 
 
 def _warned_rows(delivery: Delivery, code: str) -> set[int]:
@@ -40,11 +54,10 @@ def test_b01_a_second_byte_order_mark_leaves_no_trace_in_the_values():
 
     assert delivery.status == Delivery.Status.LOADED
     assert delivery.rows_loaded == 2
-    assert list(
-        SpendRow.objects.order_by().values_list("billing_account_id", flat=True).distinct()
-    ) == ["ba-1001"]
-    assert _sum(SpendRow.objects.all()) == Decimal("12.50")
-    for row in SpendRow.objects.values():
+    rows = _stored()
+    assert {row["billing_account_id"] for row in rows} == {"ba-1001"}
+    assert _sum(rows) == _sum(spend_current()) == Decimal("12.50")
+    for row in [*rows, *DailySpend.objects.values()]:
         assert not any("\ufeff" in str(value) for value in row.values())
 
 
@@ -52,7 +65,7 @@ def test_b03_translated_headers_reject_the_file_listing_them():
     delivery = _ingest("B03-localized-headers.csv")
 
     assert delivery.status == Delivery.Status.REJECTED
-    assert SpendRow.objects.count() == 0
+    assert (SpendBlock.objects.count(), DailySpend.objects.count()) == (0, 0)
     message = delivery.errors[0]["message"]
     assert message.startswith(
         "B03-localized-headers.csv: has 12 unrecognised headers that look like translated "
@@ -66,10 +79,10 @@ def test_b04_date_time_variants_become_utc_with_a_conformance_warning():
 
     assert delivery.status == Delivery.Status.LOADED
     assert delivery.errors == []
-    assert _sum(SpendRow.objects.all()) == Decimal("5.00")
-    starts = list(
-        SpendRow.objects.order_by("source_row").values_list("charge_period_start", "billed_cost")
-    )
+    rows = _stored()
+    assert _sum(rows) == _sum(spend_current()) == Decimal("5.00")
+    assert [row["source_row"] for row in rows] == [1, 2, 3, 4]
+    starts = [(row["charge_period_start"], row["billed_cost"]) for row in rows]
     assert starts == [
         (dt.datetime(2025, 3, day, tzinfo=dt.UTC), Decimal("1.25")) for day in (1, 2, 3, 4)
     ]
@@ -85,12 +98,14 @@ def test_b08_a_newer_export_of_the_month_supersedes_the_older_and_a_replay_chang
     first = _ingest("B08-mtd-export-run1.csv")
     second = _ingest("B08-mtd-export-run2.csv")
 
-    current = spend_rows_current()
+    current = rows_list()
     assert (first.status, second.status) == ("loaded", "loaded")
-    assert current.count() == 3
-    assert _sum(current) == Decimal("31.00")
-    by_day = {row.charge_period_start.day: row.billed_cost for row in current}
+    assert len(current) == _row_count(spend_current()) == 3
+    assert _sum(current) == _sum(spend_current()) == Decimal("31.00")
+    by_day = {row["charge_period_start"].day: row["billed_cost"] for row in current}
     assert by_day == {1: Decimal("10.00"), 2: Decimal("12.00"), 3: Decimal("9.00")}
+    daily = spend_current().values("charge_day").annotate(total=ExactSum("billed_cost"))
+    assert {item["charge_day"].day: item["total"] for item in daily} == by_day
     old = BillingSlice.objects.get(delivery=first)
     assert (old.is_current, old.superseded_by_id) == (False, second.pk)
 
@@ -100,22 +115,23 @@ def test_b08_a_newer_export_of_the_month_supersedes_the_older_and_a_replay_chang
     assert replay.duplicate_of_id == first.pk
     assert replay.rows_loaded == 0
     assert [w["code"] for w in replay.warnings] == ["duplicate_delivery"]
-    assert spend_rows_current().count() == 3
-    assert _sum(spend_rows_current()) == Decimal("31.00")
-    assert SpendRow.objects.count() == 5
+    assert len(rows_list()) == _row_count(spend_current()) == 3
+    assert _sum(spend_current()) == Decimal("31.00")
+    assert len(_stored()) == 5
 
 
 def test_b10_purchases_keep_their_effective_cost_and_no_row_is_flagged():
     delivery = _ingest("B10-purchase-effectivecost.csv")
 
-    rows = SpendRow.objects.all()
-    assert delivery.rows_loaded == 4
+    rows = _stored()
+    assert delivery.rows_loaded == len(rows) == 4
     assert delivery.warnings == []
     assert delivery.conformance["findings"] == []
     assert delivery.conformance["columns_missing"] == []
-    assert _sum(rows) == Decimal("200.00")
+    assert _sum(rows) == _sum(spend_current()) == Decimal("200.00")
+    assert _sum(rows, "effective_cost") == _sum(spend_current(), "effective_cost")
     assert _sum(rows, "effective_cost") == Decimal("90.00")
-    by_description = {row.charge_description: row.effective_cost for row in rows}
+    by_description = {row["charge_description"]: row["effective_cost"] for row in rows}
     assert by_description["Onboarding fee consumed this month"] == Decimal("50.00")
     assert by_description["Monthly SaaS seats"] == Decimal("30.00")
     assert by_description["Commitment covering future usage"] == Decimal("0.00")
@@ -131,22 +147,24 @@ def test_b11_parquet_tags_as_map_or_json_text_normalise_to_the_same_object(name)
 
     assert delivery.status == Delivery.Status.LOADED
     assert delivery.rows_loaded == 3
-    assert [row.tags for row in SpendRow.objects.all()] == [{"env": "prod", "team": "payments"}] * 3
-    assert _sum(spend_rows_for_scope(scope=scope), "effective_cost") == Decimal("9.00")
-    assert spend_rows_unallocated().count() == 0
+    assert [row["tags"] for row in _stored()] == [{"env": "prod", "team": "payments"}] * 3
+    daily_tags = {tuple(sorted(row.tags.items())) for row in spend_current()}
+    assert daily_tags == {(("env", "prod"), ("team", "payments"))}
+    assert _sum(spend_for_scope(scope=scope), "effective_cost") == Decimal("9.00")
+    assert spend_unallocated().count() == 0
 
 
 def test_b12_pre_1_0_names_are_read_as_their_current_columns():
     delivery = _ingest("B12-focus-1.0-preview-names.csv")
 
     assert delivery.focus_version == "1.0-preview"
-    rows = list(SpendRow.objects.order_by("source_row"))
-    assert [row.consumed_quantity for row in rows] == [Decimal(30), Decimal(100)]
-    assert [row.consumed_unit for row in rows] == ["Hours", "GB-Months"]
-    assert [row.region_id for row in rows] == ["region-1", "region-1"]
-    assert _sum(SpendRow.objects.all()) == Decimal("8.00")
-    assert rows[0].billed_cost / rows[0].consumed_quantity == Decimal("0.20")
-    assert rows[0].extras == {"ChargeSubcategory": "On-Demand"}
+    rows = _stored()
+    assert [row["consumed_quantity"] for row in rows] == [Decimal(30), Decimal(100)]
+    assert [row["consumed_unit"] for row in rows] == ["Hours", "GB-Months"]
+    assert [row["region_id"] for row in rows] == ["region-1", "region-1"]
+    assert _sum(rows) == _sum(spend_current()) == Decimal("8.00")
+    assert rows[0]["billed_cost"] / rows[0]["consumed_quantity"] == Decimal("0.20")
+    assert rows[0]["extras"] == {"ChargeSubcategory": "On-Demand"}
     renamed = {w["column"] for w in delivery.warnings if w["code"] == "renamed_column"}
     assert renamed == {"UsageQuantity", "UsageUnit", "Region"}
 
@@ -154,16 +172,16 @@ def test_b12_pre_1_0_names_are_read_as_their_current_columns():
 def test_b13_missing_conditional_columns_are_null_and_extra_columns_kept():
     delivery = _ingest("B13-missing-and-extra-columns.csv")
 
-    rows = list(SpendRow.objects.order_by("source_row"))
-    assert delivery.rows_loaded == 2
-    assert _sum(SpendRow.objects.all()) == Decimal("7.50")
-    assert [row.extras for row in rows] == [
+    rows = _stored()
+    assert delivery.rows_loaded == len(rows) == 2
+    assert _sum(rows) == _sum(spend_current()) == Decimal("7.50")
+    assert [row["extras"] for row in rows] == [
         {"Id": "1", "x_CostCenterCode": "CC-100"},
         {"Id": "2", "x_CostCenterCode": "CC-200"},
     ]
-    assert {(r.sub_account_id, r.region_id, r.charge_frequency, r.sku_id) for r in rows} == {
-        (None, None, None, None)
-    }
+    assert {
+        (r["sub_account_id"], r["region_id"], r["charge_frequency"], r["sku_id"]) for r in rows
+    } == {(None, None, None, None)}
     assert delivery.warnings == [
         {
             "code": "custom_column_without_prefix",
@@ -190,13 +208,14 @@ def test_b14_totals_are_reported_per_currency_and_never_added_together():
 def test_b15_negative_refunds_and_credits_keep_their_sign():
     delivery = _ingest("B15-negative-credits-refund.csv")
 
-    rows = SpendRow.objects.all()
-    assert delivery.rows_loaded == 5
+    rows = _stored()
+    daily = spend_current()
+    assert delivery.rows_loaded == len(rows) == 5
     assert delivery.rows_rejected == 0
-    assert _sum(rows) == Decimal("88.00")
+    assert _sum(rows) == _sum(daily) == Decimal("88.00")
     by_category = {
         item["charge_category"]: item["total"]
-        for item in rows.values("charge_category").annotate(total=ExactSum("billed_cost"))
+        for item in daily.values("charge_category").annotate(total=ExactSum("billed_cost"))
     }
     assert by_category == {
         "Usage": Decimal("100.00"),
@@ -204,15 +223,19 @@ def test_b15_negative_refunds_and_credits_keep_their_sign():
         "Credit": Decimal("-20.00"),
         "Tax": Decimal("8.00"),
     }
-    assert rows.filter(billed_cost__lt=0).count() == 2
+    assert by_category == {
+        category: _sum([row for row in rows if row["charge_category"] == category])
+        for category in by_category
+    }
+    assert sum(1 for row in rows if row["billed_cost"] < 0) == 2
 
 
 def test_b20_gzip_is_found_from_its_magic_bytes():
     delivery = _ingest("B20-gzip-export.csv.gz")
 
     assert delivery.files[0]["format"] == "csv.gz"
-    assert delivery.rows_loaded == 3
-    assert _sum(SpendRow.objects.all()) == Decimal("4.50")
+    assert delivery.rows_loaded == len(_stored()) == 3
+    assert _sum(_stored()) == _sum(spend_current()) == Decimal("4.50")
 
 
 def _flagged_rows(delivery: Delivery) -> set[int]:
@@ -222,18 +245,19 @@ def _flagged_rows(delivery: Delivery) -> set[int]:
 def test_b06_only_the_api_row_is_flagged_and_its_rate_comes_from_cost():
     delivery = _ingest("B06-pricing-block-size.csv")
 
-    rows = SpendRow.objects.order_by("source_row")
-    assert delivery.rows_loaded == 3
+    rows = _stored()
+    assert delivery.rows_loaded == len(rows) == 3
+    assert _sum(rows, "effective_cost") == _sum(spend_current(), "effective_cost")
     assert _sum(rows, "effective_cost") == Decimal("3.90")
-    assert _sum(rows, "list_cost") == Decimal("4.00")
+    assert _sum(rows, "list_cost") == _sum(spend_current(), "list_cost") == Decimal("4.00")
     assert _flagged_rows(delivery) == {2}
     list_cost = next(
         f for f in delivery.conformance["findings"] if f["code"] == "list_cost_mismatch"
     )
     assert (list_cost["column"], list_cost["count"], list_cost["rows"]) == ("ListCost", 1, [2])
-    api = rows.get(source_row=2)
-    assert api.list_unit_price * api.pricing_quantity == Decimal("10000.00")
-    assert api.list_cost == Decimal("1.00")
+    (api,) = [row for row in rows if row["source_row"] == 2]
+    assert api["list_unit_price"] * api["pricing_quantity"] == Decimal("10000.00")
+    assert api["list_cost"] == Decimal("1.00")
     assert row_unit_rate(row=api) == (Decimal("0.00004"), "Requests")
     assert row_unit_rate(row=api, per=Decimal(10000)) == (Decimal("0.4"), "Requests")
 
@@ -241,12 +265,14 @@ def test_b06_only_the_api_row_is_flagged_and_its_rate_comes_from_cost():
 def test_b09_accrual_savings_leave_the_prepaid_purchase_out():
     delivery = _ingest("B09-commitment-listcost-double-count.csv")
 
-    rows = SpendRow.objects.all()
-    assert delivery.rows_loaded == 5
-    assert _sum(rows) == Decimal("366.80")
-    assert _sum(rows, "effective_cost") == Decimal("4.80")
-    assert _sum(rows, "list_cost") == Decimal("373.00")  # the naive, double-counted sum
-    savings = commitment_savings(rows=rows)["USD"]
+    rows = _stored()
+    daily = spend_current()
+    assert delivery.rows_loaded == len(rows) == 5
+    assert _sum(rows) == _sum(daily) == Decimal("366.80")
+    assert _sum(rows, "effective_cost") == _sum(daily, "effective_cost") == Decimal("4.80")
+    # The naive, double-counted sum.
+    assert _sum(rows, "list_cost") == _sum(daily, "list_cost") == Decimal("373.00")
+    savings = commitment_savings(rows=spend_current())["USD"]
     assert savings.list_cost == Decimal("8.00")
     assert savings.effective_cost == Decimal("4.80")
     assert savings.savings_vs_list == Decimal("3.20")
@@ -258,7 +284,7 @@ def test_b09_accrual_savings_leave_the_prepaid_purchase_out():
 def test_b10_savings_keep_purchases_whose_effective_cost_is_their_billed_cost():
     _ingest("B10-purchase-effectivecost.csv")
 
-    savings = commitment_savings(rows=SpendRow.objects.all())["USD"]
+    savings = commitment_savings(rows=spend_current())["USD"]
     assert savings.prepaid_rows_left_out == 1
     assert savings.effective_cost == Decimal("90.00")
     assert savings.list_cost == Decimal("100.00")
@@ -296,21 +322,29 @@ def test_b04_date_format_findings_are_warnings_on_rows_1_3_and_4():
 def test_b17_token_quantities_are_summed_in_base_units():
     delivery = _ingest("B17-token-unit-mismatch.csv")
 
-    rows = SpendRow.objects.all()
-    assert delivery.rows_loaded == 4
+    rows = _stored()
+    assert delivery.rows_loaded == len(rows) == 4
+    assert _sum(rows, "effective_cost") == _sum(spend_current(), "effective_cost")
     assert _sum(rows, "effective_cost") == Decimal("9.00")
     assert _sum(rows, "consumed_quantity") == Decimal("3900050")  # the wrong, raw sum
     assert _sum(rows, "consumed_base_quantity") == Decimal("3950000")
-    assert set(rows.values_list("consumed_base_unit", flat=True)) == {"Tokens"}
+    assert {row["consumed_base_unit"] for row in rows} == {"Tokens"}
+
+    def blocks():
+        columns = ["billing_currency", "effective_cost", "consumed_base_quantity",
+                   "consumed_base_unit", "sku_id"]  # fmt: skip
+        return row_blocks(columns=columns)
 
     per_million = Decimal(1_000_000)
-    (blended,) = unit_costs(rows=rows, base_unit="Tokens", per=per_million)
+    (blended,) = unit_costs(rows=blocks(), base_unit="Tokens", per=per_million)
     assert (blended.effective_cost, blended.base_quantity) == (Decimal("9.00"), Decimal(3950000))
     assert blended.cost_per.quantize(Decimal("0.0001")) == Decimal("2.2785")
     assert money_round(blended.cost_per) == Decimal("2.28")
     by_sku = {
         cost.key: cost.cost_per
-        for cost in unit_costs(rows=rows, base_unit="Tokens", per=per_million, group_by="sku_id")
+        for cost in unit_costs(
+            rows=blocks(), base_unit="Tokens", per=per_million, group_by="sku_id"
+        )
     }
     assert by_sku == {
         "model-a-input": Decimal("3"),
@@ -325,12 +359,12 @@ def test_b18_the_whole_file_exports_with_the_four_formula_cells_neutralised(fina
     with open(BUGCASES_DIR / "B18-formula-injection.csv", newline="", encoding="utf-8") as file:
         source = list(csv.DictReader(file))
 
-    stored = list(SpendRow.objects.order_by("source_row"))
-    assert delivery.rows_loaded == 3
-    assert _sum(SpendRow.objects.all()) == Decimal("15.00")
-    assert [r.sub_account_name for r in stored] == [r["SubAccountName"] for r in source]
-    assert [r.charge_description for r in stored] == [r["ChargeDescription"] for r in source]
-    assert [r.resource_name for r in stored] == [r["ResourceName"] or None for r in source]
+    stored = _stored()
+    assert delivery.rows_loaded == len(stored) == 3
+    assert _sum(stored) == _sum(spend_current()) == Decimal("15.00")
+    assert [r["sub_account_name"] for r in stored] == [r["SubAccountName"] for r in source]
+    assert [r["charge_description"] for r in stored] == [r["ChargeDescription"] for r in source]
+    assert [r["resource_name"] for r in stored] == [r["ResourceName"] or None for r in source]
     groups = "sub_account_name,charge_description,resource_name"
 
     response = finance_api.get("/api/v1/spend/", {"group_by": groups, "format": "csv"})

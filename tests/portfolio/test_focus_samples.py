@@ -9,7 +9,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from portfolio.models import SpendRow
+from portfolio.rowstore import rows_list
 from tests.conftest import SAMPLES_DIR
 from tests.portfolio.focus_files import COSTS, NULLS, csv_rows, csv_totals
 
@@ -47,12 +47,13 @@ def test_each_sample_stores_every_row_with_exact_amounts(path):
     _ingest_json(path)
 
     rows = csv_rows(path)
-    stored = SpendRow.objects.order_by("source_row")
-    assert stored.count() == len(rows)
+    stored = rows_list(every=True)
+    assert len(stored) == len(rows)
+    assert [spend["source_row"] for spend in stored] == list(range(1, len(rows) + 1))
     for row, spend in zip(rows, stored, strict=True):
         for field, column in COSTS.items():
             if row.get(column) not in (None, *NULLS):
-                assert getattr(spend, field) == Decimal(row[column]), (spend.source_row, column)
+                assert spend[field] == Decimal(row[column]), (spend["source_row"], column)
 
 
 @pytest.mark.django_db

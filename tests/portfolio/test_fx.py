@@ -9,7 +9,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from finops_exec.api_errors import ApplicationError
-from portfolio.models import FxRate, SpendRow
+from portfolio.models import FxRate
+from portfolio.selectors import spend_current
 from portfolio.services.fx import (
     converted_as_dict,
     fx_rate_create,
@@ -38,7 +39,7 @@ def test_b14_converted_with_a_recorded_rate_is_exact_and_says_which_rate():
         date=dt.date(2025, 2, 28), from_currency="EUR", to_currency="USD",
         rate=Decimal("1.0850"), source="treasury",
     )  # fmt: skip
-    totals = spend_monthly_totals(rows=SpendRow.objects.all(), cost="billed_cost")
+    totals = spend_monthly_totals(rows=spend_current(), cost="billed_cost")
     assert totals == {MARCH: {"EUR": Decimal("150.00"), "USD": Decimal("80.00")}}
 
     (march,) = totals_convert(totals=totals, to_currency="USD")
@@ -89,8 +90,7 @@ def test_a_virtual_pricing_currency_is_never_summed_with_or_converted_to_money()
     _ingest(sample)
 
     tokens = sum(Decimal(r["PricingCurrencyEffectiveCost"]) for r in csv_rows(sample))
-    rows = SpendRow.objects.all()
-    assert pricing_currency_totals(rows=rows) == [
+    assert pricing_currency_totals(rows=spend_current()) == [
         {"pricing_currency": "Token", "is_money": False,
          "pricing_currency_effective_cost": tokens},
     ]  # fmt: skip
