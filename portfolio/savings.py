@@ -8,12 +8,14 @@ prepaid purchase rows are left out of both sides.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Q, QuerySet
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from finops_exec.exact import ExactSum
+from portfolio.rowstore import row_blocks
 
 _COSTS = ("list_cost", "contracted_cost", "effective_cost")
 
@@ -37,15 +39,28 @@ class CommitmentSavings:
         return self.contracted_cost - self.effective_cost
 
 
-def commitment_savings(*, rows: QuerySet) -> dict[str, CommitmentSavings]:
+_COLUMNS = ("billing_currency", "charge_category", "commitment_discount_id", "billed_cost", *_COSTS)
+
+
+def commitment_savings(*, rows: Iterable[pa.Table] | None = None) -> dict[str, CommitmentSavings]:
     """Per billing currency, ListCost and ContractedCost against EffectiveCost, accrual basis.
 
-    Prepaid purchase rows (BilledCost > 0 and EffectiveCost = 0, with a CommitmentDiscountId or
-    ChargeCategory Purchase) are left out; their cost is already in the covered usage rows'
-    EffectiveCost. Null list or contracted costs count as nothing.
+    ``rows`` are stored rows in blocks (``row_blocks`` with at least the columns of
+    ``_COLUMNS``); by default the rows of current slices. Prepaid purchase rows (BilledCost > 0
+    and EffectiveCost = 0, with a CommitmentDiscountId or ChargeCategory Purchase) are left
+    out; their cost is already in the covered usage rows' EffectiveCost. Null list or
+    contracted costs count as nothing. The test is per row, so it reads rows, not daily sums.
     """
-    totals = _sums(rows)
-    prepaid = _prepaid(rows)
+    totals: dict[str, dict[str, Decimal]] = {}
+    prepaid: dict[str, tuple[dict[str, Decimal], int]] = {}
+    for block in row_blocks(columns=_COLUMNS) if rows is None else rows:
+        _add(totals, block)
+        left_out = block.filter(_prepaid_mask(block))
+        for currency, sums in _by_currency(left_out).items():
+            known, count = prepaid.get(currency, ({name: Decimal(0) for name in _COSTS}, 0))
+            for name in _COSTS:
+                known[name] += sums[name]
+            prepaid[currency] = (known, count + int(sums["rows"]))
     result = {}
     for currency, sums in sorted(totals.items()):
         left_out = prepaid.get(currency, ({name: Decimal(0) for name in _COSTS}, 0))
@@ -59,30 +74,36 @@ def commitment_savings(*, rows: QuerySet) -> dict[str, CommitmentSavings]:
     return result
 
 
-def _sums(rows: QuerySet) -> dict[str, dict[str, Decimal]]:
-    grouped = (
-        rows.order_by()
-        .values("billing_currency")
-        .annotate(**{name: ExactSum(name) for name in _COSTS})
+def _prepaid_mask(block: pa.Table) -> pa.Array:
+    candidate = pc.or_(
+        pc.fill_null(pc.equal(block.column("charge_category"), "Purchase"), False),
+        pc.is_valid(block.column("commitment_discount_id")),
+    )
+    zero = pa.scalar(Decimal(0), block.schema.field("billed_cost").type)
+    paid_up_front = pc.and_(
+        pc.fill_null(pc.greater(block.column("billed_cost"), zero), False),
+        pc.fill_null(pc.equal(block.column("effective_cost"), zero), False),
+    )
+    return pc.and_(candidate, paid_up_front)
+
+
+def _by_currency(block: pa.Table) -> dict[str, dict[str, Decimal]]:
+    if not block.num_rows:
+        return {}
+    grouped = block.group_by("billing_currency", use_threads=False).aggregate(
+        [*((name, "sum") for name in _COSTS), ([], "count_all")]
     )
     return {
-        item["billing_currency"]: {name: item[name] or Decimal(0) for name in _COSTS}
-        for item in grouped
+        item["billing_currency"]: {
+            **{name: item[f"{name}_sum"] or Decimal(0) for name in _COSTS},
+            "rows": Decimal(item["count_all"]),
+        }
+        for item in grouped.to_pylist()
     }
 
 
-def _prepaid(rows: QuerySet) -> dict[str, tuple[dict[str, Decimal], int]]:
-    # Amounts are text on SQLite, so "> 0" cannot be asked of the database; the candidates
-    # (purchases and rows of a commitment) are few next to usage, and are checked here.
-    candidates = rows.filter(
-        Q(charge_category="Purchase") | Q(commitment_discount_id__isnull=False)
-    ).values_list("billing_currency", "billed_cost", *_COSTS)
-    found: dict[str, tuple[dict[str, Decimal], int]] = {}
-    for currency, billed, *costs in candidates.iterator():
-        if not (billed > 0 and costs[2] == 0):
-            continue
-        sums, count = found.get(currency, ({name: Decimal(0) for name in _COSTS}, 0))
-        for name, value in zip(_COSTS, costs, strict=True):
-            sums[name] += value or Decimal(0)
-        found[currency] = (sums, count + 1)
-    return found
+def _add(totals: dict[str, dict[str, Decimal]], block: pa.Table) -> None:
+    for currency, sums in _by_currency(block).items():
+        known = totals.setdefault(currency, {name: Decimal(0) for name in _COSTS})
+        for name in _COSTS:
+            known[name] += sums[name]

@@ -21,6 +21,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 
@@ -28,6 +30,7 @@ from finops_exec.api_errors import ApplicationError
 from finops_exec.exact import ExactSum, money_str
 from portfolio.focus.errors import MAX_ERRORS, RowError
 from portfolio.models import FxRate
+from portfolio.rowstore import row_blocks
 
 logger = logging.getLogger(__name__)
 
@@ -253,24 +256,32 @@ def spend_monthly_totals(
     return dict(totals)
 
 
-def pricing_currency_totals(*, rows: QuerySet) -> list[dict[str, Any]]:
+def pricing_currency_totals(*, rows: Iterable[pa.Table] | None = None) -> list[dict[str, Any]]:
     """PricingCurrencyEffectiveCost summed per PricingCurrency, each marked money or virtual.
 
-    A virtual currency (``Token``, credits) is summed only with itself, never with money.
+    ``rows`` are stored rows in blocks with the columns ``pricing_currency`` and
+    ``pricing_currency_effective_cost``; by default the rows of current slices. A virtual
+    currency (``Token``, credits) is summed only with itself, never with money.
     """
-    grouped = (
-        rows.filter(pricing_currency__isnull=False)
-        .order_by()
-        .values("pricing_currency")
-        .annotate(total=ExactSum("pricing_currency_effective_cost"))
-    )
+    columns = ("pricing_currency", "pricing_currency_effective_cost")
+    totals: dict[str, Decimal] = {}
+    for block in row_blocks(columns=columns) if rows is None else rows:
+        priced = block.filter(pc.is_valid(block.column("pricing_currency")))
+        if not priced.num_rows:
+            continue
+        grouped = priced.group_by("pricing_currency", use_threads=False).aggregate(
+            [("pricing_currency_effective_cost", "sum")]
+        )
+        for item in grouped.to_pylist():
+            value = item["pricing_currency_effective_cost_sum"] or Decimal(0)
+            totals[item["pricing_currency"]] = totals.get(item["pricing_currency"], 0) + value
     return [
         {
-            "pricing_currency": item["pricing_currency"],
-            "is_money": currency_is_money(item["pricing_currency"]),
-            "pricing_currency_effective_cost": item["total"] or Decimal(0),
+            "pricing_currency": currency,
+            "is_money": currency_is_money(currency),
+            "pricing_currency_effective_cost": totals[currency],
         }
-        for item in sorted(grouped, key=lambda item: item["pricing_currency"])
+        for currency in sorted(totals)
     ]
 
 

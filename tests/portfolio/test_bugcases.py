@@ -272,7 +272,7 @@ def test_b09_accrual_savings_leave_the_prepaid_purchase_out():
     assert _sum(rows, "effective_cost") == _sum(daily, "effective_cost") == Decimal("4.80")
     # The naive, double-counted sum.
     assert _sum(rows, "list_cost") == _sum(daily, "list_cost") == Decimal("373.00")
-    savings = commitment_savings(rows=spend_current())["USD"]
+    savings = commitment_savings()["USD"]
     assert savings.list_cost == Decimal("8.00")
     assert savings.effective_cost == Decimal("4.80")
     assert savings.savings_vs_list == Decimal("3.20")
@@ -284,7 +284,7 @@ def test_b09_accrual_savings_leave_the_prepaid_purchase_out():
 def test_b10_savings_keep_purchases_whose_effective_cost_is_their_billed_cost():
     _ingest("B10-purchase-effectivecost.csv")
 
-    savings = commitment_savings(rows=spend_current())["USD"]
+    savings = commitment_savings()["USD"]
     assert savings.prepaid_rows_left_out == 1
     assert savings.effective_cost == Decimal("90.00")
     assert savings.list_cost == Decimal("100.00")

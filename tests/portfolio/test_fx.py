@@ -90,7 +90,7 @@ def test_a_virtual_pricing_currency_is_never_summed_with_or_converted_to_money()
     _ingest(sample)
 
     tokens = sum(Decimal(r["PricingCurrencyEffectiveCost"]) for r in csv_rows(sample))
-    assert pricing_currency_totals(rows=spend_current()) == [
+    assert pricing_currency_totals() == [
         {"pricing_currency": "Token", "is_money": False,
          "pricing_currency_effective_cost": tokens},
     ]  # fmt: skip
