@@ -26,7 +26,7 @@ def test_money_str_keeps_every_significant_digit_and_at_least_cents(value, expec
 def test_sums_of_many_small_amounts_are_exact_on_every_database():
     from django.utils import timezone
 
-    from portfolio.models import BillingSlice, Delivery, SpendRow
+    from portfolio.models import BillingSlice, DailySpend, Delivery
 
     category = TechnologyCategory.objects.create(name="Public Cloud", slug="public-cloud")
     delivery = Delivery.objects.create()
@@ -36,17 +36,15 @@ def test_sums_of_many_small_amounts_are_exact_on_every_database():
     )
     amounts = [Decimal("0.1"), Decimal("0.2"), Decimal("0.00000000040"), Decimal("35.2E-7")]
     amounts += [Decimal("0.12298357220000")] * 7
-    SpendRow.objects.bulk_create(
-        SpendRow(
-            delivery=delivery,
+    # Daily sums are the table every total is read from; one sum per amount, told apart by region.
+    DailySpend.objects.bulk_create(
+        DailySpend(
             billing_slice=billing_slice,
-            source_row=i,
             technology_category=category,
+            charge_day=now.date(),
             charge_month=now.date().replace(day=1),
             billing_account_id="a",
             billing_currency="USD",
-            billing_period_start=now,
-            billing_period_end=now,
             charge_period_start=now,
             charge_period_end=now,
             charge_category="Usage",
@@ -57,12 +55,14 @@ def test_sums_of_many_small_amounts_are_exact_on_every_database():
             provider_name="P",
             service_category="Compute",
             service_name="S",
+            region_id=f"r{i}",
+            row_count=1,
         )
         for i, amount in enumerate(amounts, start=1)
     )
 
-    total = SpendRow.objects.aggregate(total=ExactSum("billed_cost"))["total"]
+    total = DailySpend.objects.aggregate(total=ExactSum("billed_cost"))["total"]
 
     assert total == sum(amounts, Decimal(0))
     assert money_str(total) == "1.1608885258"
-    assert SpendRow.objects.get(source_row=3).billed_cost == Decimal("0.0000000004")
+    assert DailySpend.objects.get(region_id="r3").billed_cost == Decimal("0.0000000004")

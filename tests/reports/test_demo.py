@@ -14,11 +14,14 @@ import pytest
 from django.apps import apps
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import call_command
+from django.db.models import Sum
 
 from decisions.models import Action, Breach, Decision
 from finops_exec.exact import ExactSum
 from portfolio.focus_generator import focus_file_generate
-from portfolio.models import Commitment, Delivery, SpendRow
+from portfolio.models import Commitment, DailySpend, Delivery, SpendBlock
+from portfolio.rowstore import rows_table
+from portfolio.selectors import spend_current
 from reports.demo import DEMO_MONTHS, DEMO_SEED, demo_organisation_load
 
 pytestmark = pytest.mark.django_db
@@ -62,24 +65,31 @@ def test_the_demo_people_sign_in_with_the_documented_password(demo):
 
 
 def test_the_demo_spend_covers_13_months_and_all_five_categories(demo):
-    rows = SpendRow.objects.filter(billing_slice__is_current=True)
-    months = list(rows.dates("charge_month", "month"))
-    categories = set(rows.values_list("technology_category__name", flat=True))
+    sums = spend_current()
+    months = list(sums.dates("charge_month", "month"))
+    categories = set(sums.values_list("technology_category__name", flat=True))
+    rows = rows_table(columns=["charge_month"])
 
     assert demo.spend_rows == ROWS and demo.spend_months == 13
+    assert rows.num_rows == ROWS
+    assert sorted(set(rows.column("charge_month").to_pylist())) == months
     assert months[0] == datetime.date(2025, 6, 1) and months[-1] == datetime.date(2026, 6, 1)
     assert categories == {"Public Cloud", "SaaS", "AI", "Licensing", "Data Center"}
 
 
 def test_the_stored_spend_equals_the_generated_file_to_the_last_digit(demo, source_rows):
-    stored = SpendRow.objects.aggregate(
+    billed = sum((Decimal(r["BilledCost"]) for r in source_rows), Decimal(0))
+    effective = sum((Decimal(r["EffectiveCost"]) for r in source_rows), Decimal(0))
+    sums = DailySpend.objects.aggregate(
         billed=ExactSum("billed_cost"), effective=ExactSum("effective_cost")
     )
+    # Every stored row, current or not, read back from the blocks.
+    rows = rows_table(every=True, columns=["billed_cost", "effective_cost"]).to_pydict()
 
-    assert stored["billed"] == sum((Decimal(r["BilledCost"]) for r in source_rows), Decimal(0))
-    assert stored["effective"] == sum(
-        (Decimal(r["EffectiveCost"]) for r in source_rows), Decimal(0)
-    )
+    assert SpendBlock.objects.aggregate(n=Sum("row_count"))["n"] == len(source_rows)
+    assert sums["billed"] == billed and sums["effective"] == effective
+    assert sum(rows["billed_cost"], Decimal(0)) == billed
+    assert sum(rows["effective_cost"], Decimal(0)) == effective
 
 
 def test_the_open_breach_is_the_assistant_spend_of_last_month(demo, source_rows):

@@ -1,35 +1,63 @@
 import pytest
 
-from portfolio.models import SpendRow
-from scopes.selectors import scope_filter, scopes_matching, unallocated_filter
+from portfolio.models import DailySpend
+from portfolio.rowstore import rows_table
+from scopes.models import TechnologyCategory
+from scopes.selectors import rules_mask, scope_filter, scopes_matching, unallocated_filter
 from tests.factories import scope_with_rules_create, spend_row_create
 
 pytestmark = pytest.mark.django_db
 
+# Each factory row is its own daily sum; the sums keep no resource id, so the fixture maps
+# each sum's primary key to the resource id of its one row.
+_labels: dict[int, str] = {}
+
+
+def _from_sums(condition) -> set[str]:
+    keys = DailySpend.objects.filter(condition).values_list("pk", flat=True)
+    return {_labels[pk] for pk in keys}
+
+
+def _from_rows(scope) -> set[str]:
+    """The same boundary evaluated over the stored rows (the path row summaries use)."""
+    table = rows_table()
+    columns = {name: table.column(name).combine_chunks() for name in table.column_names}
+    slugs = dict(TechnologyCategory.objects.values_list("pk", "slug"))
+    mask = rules_mask(scope.rules.all(), columns=columns, category_slugs=slugs)
+    return set(table.filter(mask).column("resource_id").to_pylist())
+
 
 def _matching(scope) -> set[str]:
-    return set(SpendRow.objects.filter(scope_filter(scope)).values_list("resource_id", flat=True))
+    from_sums = _from_sums(scope_filter(scope))
+    # The SQL filter over the sums and the mask over the rows must draw the same boundary.
+    assert _from_rows(scope) == from_sums
+    return from_sums
 
 
 def _unallocated() -> set[str]:
-    return set(SpendRow.objects.filter(unallocated_filter()).values_list("resource_id", flat=True))
+    return _from_sums(unallocated_filter())
 
 
 @pytest.fixture
 def rows(db):
-    spend_row_create(resource_id="vm-eu", provider_name="AWS", region_id="eu-west-1")
-    spend_row_create(resource_id="vm-us", provider_name="AWS", region_id="us-east-1")
-    spend_row_create(resource_id="vm-none", provider_name="Azure", region_id=None)
-    spend_row_create(
-        resource_id="saas", provider_name="Slack", category="saas", tags={"team": "payments"}
-    )
-    spend_row_create(
-        resource_id="ai",
-        provider_name="OpenAI",
-        service_name="GPT Tokens",
-        category="ai",
-        tags={"team": "Payments", "2024": "budget"},
-    )
+    _labels.clear()
+    made = {
+        "vm-eu": spend_row_create(resource_id="vm-eu", provider_name="AWS", region_id="eu-west-1"),
+        "vm-us": spend_row_create(resource_id="vm-us", provider_name="AWS", region_id="us-east-1"),
+        "vm-none": spend_row_create(resource_id="vm-none", provider_name="Azure", region_id=None),
+        "saas": spend_row_create(
+            resource_id="saas", provider_name="Slack", category="saas", tags={"team": "payments"}
+        ),
+        "ai": spend_row_create(
+            resource_id="ai",
+            provider_name="OpenAI",
+            service_name="GPT Tokens",
+            category="ai",
+            tags={"team": "Payments", "2024": "budget"},
+        ),
+    }
+    _labels.update({row.pk: label for label, row in made.items()})
+    return made
 
 
 def test_rules_on_the_same_dimension_are_alternatives(rows):
@@ -120,7 +148,7 @@ def test_the_prefix_reaches_spend_rows_from_a_related_model(rows):
     from portfolio.models import Delivery
 
     scope = scope_with_rules_create("AI", ("technology_category", "equals", "ai"))
-    deliveries = Delivery.objects.filter(scope_filter(scope, prefix="rows__")).distinct()
+    deliveries = Delivery.objects.filter(scope_filter(scope, prefix="slices__daily__")).distinct()
 
     assert deliveries.count() == 1
 
@@ -129,7 +157,7 @@ def test_scopes_matching_a_row_in_one_query(rows, django_assert_num_queries):
     scope_with_rules_create("AWS", ("provider_name", "equals", "AWS"))
     scope_with_rules_create("EU", ("region_id", "starts_with", "eu"))
     scope_with_rules_create("Empty")
-    row = SpendRow.objects.get(resource_id="vm-eu")
+    row = rows["vm-eu"]
 
     with django_assert_num_queries(3):
         matching = scopes_matching(row=row)
