@@ -30,10 +30,12 @@ from portfolio.focus.errors import MAX_WARNING_ROWS, DeliveryRejected
 from portfolio.focus.normalise import (
     DECIMAL_PLACES,
     INTEGER_DIGITS,
+    column_array,
     contract_applied_ids,
     datetime_parse,
+    decimal_clean,
 )
-from portfolio.focus.reader import BOM, FileUnreadable, file_batches, file_header_read
+from portfolio.focus.reader import BOM, FileUnreadable, file_batches, file_header_read, text_absent
 
 logger = logging.getLogger(__name__)
 
@@ -402,6 +404,9 @@ class _FileChecker:
         self.table = table
         self.first_row = first_row
         self.columns: dict[str, pa.Array | None] = {}
+        self.clean_numbers: dict[str, bool] = {}
+        self.numbers: dict[str, pa.Array | None] = {}
+        self.encodings: dict[str, pa.DictionaryArray] = {}
         self._prefix_check()
         self._format_checks()
         self._enumeration_checks()
@@ -421,13 +426,57 @@ class _FileChecker:
         if name not in self.columns:
             index = self.positions.get(name)
             values = None
-            if index is not None:
-                values = pc.utf8_trim_whitespace(self.table.column(index).combine_chunks())
+            if index is not None and self.clean(name):
+                values = self.raw(name)  # nothing to trim, no byte-order mark
+            elif index is not None:
+                values = pc.utf8_trim_whitespace(column_array(self.table.column(index)))
                 if index == 0:
                     # A file concatenated after its byte-order mark leaves one at a line start.
                     values = pc.replace_substring(values, BOM, "")
             self.columns[name] = values
         return self.columns[name]
+
+    def raw(self, name: str) -> pa.Array | None:
+        """The column as written, for checks of nulls alone: trimming keeps nulls in place."""
+        index = self.positions.get(name)
+        return None if index is None else column_array(self.table.column(index))
+
+    def clean(self, name: str) -> bool:
+        """True for a numeric column of plain numbers that fit as written, without spaces.
+
+        Such a column has nothing to trim, no value that is not a number or does not fit,
+        and no E-notation, so the checks of those come out empty and are skipped.
+        """
+        if name not in self.clean_numbers:
+            kind = fc.FOCUS_COLUMNS.get(name, ("", ""))[1]
+            values = self.raw(name) if kind == fc.DECIMAL else None
+            self.clean_numbers[name] = values is not None and decimal_clean(values)
+        return self.clean_numbers[name]
+
+    def floats(self, name: str) -> pa.Array | None:
+        """The column's numbers as floats, null where a value is not a number."""
+        if name not in self.numbers:
+            values = self.col(name)
+            if values is not None and self.clean(name):
+                self.numbers[name] = pc.cast(values, pa.float64())
+            else:
+                self.numbers[name] = _floats(values)
+        return self.numbers[name]
+
+    def whole(self, name: str) -> pa.Array:
+        """``_whole`` of the column (which the caller knows the file has)."""
+        values = self.col(name)
+        assert values is not None
+        if self.clean(name):
+            # No E-notation: the pattern alone decides (see _whole).
+            return pc.fill_null(pc.match_substring_regex(values, _WHOLE), False)
+        return _whole(values)
+
+    def encoded(self, name: str) -> pa.DictionaryArray:
+        """The trimmed column dictionary-encoded, for checks done once per distinct value."""
+        if name not in self.encodings:
+            self.encodings[name] = pc.dictionary_encode(self.col(name))
+        return self.encodings[name]
 
     def flag(
         self, code: str, severity: str, column: str | None, mask: pa.Array, message: str,
@@ -442,10 +491,9 @@ class _FileChecker:
         """Periods that end before or when they start; dates far outside any billing."""
         moments: dict[str, pa.Array] = {}
         for name, (_since, kind) in fc.FOCUS_COLUMNS.items():
-            values = self.col(name)
-            if values is None or kind != fc.DATETIME:
+            if kind != fc.DATETIME or self.col(name) is None:
                 continue
-            encoded = pc.dictionary_encode(values)
+            encoded = self.encoded(name)
             parsed = [datetime_parse(text) for text in encoded.dictionary.to_pylist()]
             moments[name] = moment = pc.take(pa.array(parsed, _TIMESTAMP), encoded.indices)
             early = pa.scalar(_EARLIEST, _TIMESTAMP)
@@ -486,8 +534,10 @@ class _FileChecker:
     def _number_fit_checks(self) -> None:
         """Numbers beyond numeric(38, 18): too large to store, or with digits to round."""
         for name, (_since, kind) in fc.FOCUS_COLUMNS.items():
+            if kind != fc.DECIMAL or self.clean(name):
+                continue
             values = self.col(name)
-            if values is None or kind != fc.DECIMAL:
+            if values is None:
                 continue
             number = pc.match_substring_regex(values, _NUMBER)
             fits = pc.match_substring_regex(values, _FITS)
@@ -514,7 +564,7 @@ class _FileChecker:
     def _nul_checks(self) -> None:
         for index, column in enumerate(self.header):
             values = self.table.column(index)
-            if not pa.types.is_string(values.type):
+            if not pa.types.is_string(values.type) or text_absent(values, "\x00"):
                 continue
             self.flag(
                 "nul_byte", ERROR, column, pc.match_substring(values, "\x00"),
@@ -532,13 +582,18 @@ class _FileChecker:
 
     def _format_checks(self) -> None:
         for name, (_since, kind) in fc.FOCUS_COLUMNS.items():
+            if kind not in (fc.DATETIME, fc.DECIMAL) or self.clean(name):
+                continue
             values = self.col(name)
-            if values is None or kind not in (fc.DATETIME, fc.DECIMAL):
+            if values is None:
                 continue
             if kind == fc.DATETIME:
+                # Once per distinct value: date-times repeat on every row of a period.
+                encoded = self.encoded(name)
+                strict = pc.match_substring_regex(encoded.dictionary, _ISO_STRICT)
                 self.flag(
                     "datetime_format", WARNING, name,
-                    pc.invert(pc.match_substring_regex(values, _ISO_STRICT)),
+                    pc.take(pc.invert(strict), encoded.indices),
                     f"{self.file}: {name} values are not in the FOCUS date-time format "
                     "YYYY-MM-DDTHH:mm:ssZ (UTC).",
                 )  # fmt: skip
@@ -572,8 +627,8 @@ class _FileChecker:
 
     def _null_checks(self) -> None:
         for name in NOT_NULL:
-            values = self.col(name)
-            if values is not None:
+            values = self.raw(name)
+            if values is not None and values.null_count:
                 self.flag(
                     "null_not_allowed", ERROR, name, pc.is_null(values),
                     f"{self.file}: {name} is empty, but FOCUS requires a value on every row.",
@@ -587,8 +642,8 @@ class _FileChecker:
         if charge_class is not None:
             priced = pc.and_(priced, pc.is_null(charge_class))
         for name in PRICED:
-            values = self.col(name)
-            if values is not None:
+            values = self.raw(name)
+            if values is not None and values.null_count:
                 self.flag(
                     "pricing_null", ERROR, name, pc.and_(priced, pc.is_null(values)),
                     f"{self.file}: {name} is empty on Usage or Purchase rows, where FOCUS "
@@ -602,7 +657,7 @@ class _FileChecker:
             ("CommitmentDiscountId", "CommitmentDiscountStatus", "commitment_status"),
             ("CapacityReservationId", "CapacityReservationStatus", "capacity_status"),
         ):
-            ids, status = self.col(id_name), self.col(status_name)
+            ids, status = self.raw(id_name), self.raw(status_name)
             if ids is None or status is None:
                 continue
             if usage is not None:
@@ -621,7 +676,7 @@ class _FileChecker:
             ("RegionId", "RegionName", "region_pairing"),
             ("ConsumedQuantity", "ConsumedUnit", "consumed_unit_pairing"),
         ):
-            one, other = self.col(first), self.col(second)
+            one, other = self.raw(first), self.raw(second)
             if one is None or other is None:
                 continue
             self.flag(
@@ -631,12 +686,12 @@ class _FileChecker:
             )  # fmt: skip
 
     def _cost_checks(self) -> None:
-        quantity = _floats(self.col("PricingQuantity"))
+        quantity = self.floats("PricingQuantity")
         for price, cost, code in (
             ("ListUnitPrice", "ListCost", "list_cost_mismatch"),
             ("ContractedUnitPrice", "ContractedCost", "contracted_cost_mismatch"),
         ):
-            unit_price, actual = _floats(self.col(price)), _floats(self.col(cost))
+            unit_price, actual = self.floats(price), self.floats(cost)
             if quantity is None or unit_price is None or actual is None:
                 continue
             expected = pc.multiply(unit_price, quantity)
@@ -664,13 +719,15 @@ class _FileChecker:
         provider = provider if provider is not None else self.col("ProviderName")
         if effective is None or billed is None or provider is None:
             return
-        effective_whole, billed_whole = _whole(effective), _whole(billed)
+        effective_whole, billed_whole = self.whole("EffectiveCost"), self.whole("BilledCost")
         candidate = pc.and_(effective_whole, pc.invert(billed_whole))
         category = self.col("ChargeCategory")
         if category is not None:
-            prepaid = pc.and_(pc.equal(category, "Purchase"), pc.equal(_floats(effective), 0))
+            prepaid = pc.and_(
+                pc.equal(category, "Purchase"), pc.equal(self.floats("EffectiveCost"), 0)
+            )
             candidate = pc.and_(candidate, pc.invert(pc.fill_null(prepaid, False)))
-        fractional = pc.and_(pc.invert(effective_whole), pc.is_valid(_floats(effective)))
+        fractional = pc.and_(pc.invert(effective_whole), pc.is_valid(self.floats("EffectiveCost")))
 
         encoded = pc.dictionary_encode(pc.fill_null(provider, ""))
         for position, name in enumerate(encoded.dictionary.to_pylist()):
@@ -687,7 +744,7 @@ class _FileChecker:
             values = self.col(name)
             if values is None:
                 continue
-            encoded = pc.dictionary_encode(values)
+            encoded = self.encoded(name)
             bad = [not _json_object(text) for text in encoded.dictionary.to_pylist()]
             mask = pc.take(pa.array(bad, pa.bool_()), encoded.indices)
             self.flag(

@@ -11,15 +11,17 @@ import datetime as dt
 import decimal
 import json
 import re
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from portfolio.focus import columns as fc
 from portfolio.focus.errors import MAX_ERRORS, DeliveryRejected, RowError, WarningLog
-from portfolio.focus.reader import BOM
+from portfolio.focus.reader import BOM, text_absent
 from portfolio.units import base_quantity_columns
 
 # FOCUS numeric format: plain or E-notation; no thousands separators, symbols or units.
@@ -29,6 +31,10 @@ _NUMBER = r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$"
 INTEGER_DIGITS = 20
 DECIMAL_PLACES = 18
 _FITS = r"^[+-]?[0-9]{0,20}(?:\.[0-9]{0,18})?$"
+# A number in plain notation that fits as written, without surrounding spaces: what nearly
+# every value of a real export is. A column made only of these needs no other check, so one
+# pass of this pattern replaces trimming and the three patterns above.
+DECIMAL_CLEAN = r"^[+-]?(?:[0-9]{1,20}(?:\.[0-9]{0,18})?|\.[0-9]{1,18})$"
 _QUANTUM = decimal.Decimal(1).scaleb(-DECIMAL_PLACES)
 _LIMIT = decimal.Decimal(10) ** INTEGER_DIGITS
 _EXACT = decimal.Context(prec=200, rounding=decimal.ROUND_HALF_EVEN, Emax=10**6, Emin=-(10**6))
@@ -236,7 +242,7 @@ def chunk_normalise(
         if name in DERIVED_KINDS:
             continue
         source = plan.sources.get(name)
-        raw = table.column(source).combine_chunks() if source else pa.nulls(length, pa.string())
+        raw = column_array(table.column(source)) if source else pa.nulls(length, pa.string())
         if kind == fc.DECIMAL:
             out[name] = _decimal_column(chunk, name, raw)
         elif kind == fc.DATETIME:
@@ -259,20 +265,62 @@ def chunk_normalise(
     out["charge_month"] = pc.cast(
         pc.floor_temporal(out["charge_period_start"], unit="month"), pa.date32()
     )
-    out["source_row"] = pa.array(range(first_row, first_row + length), pa.int64())
+    out["source_row"] = pa.array(np.arange(first_row, first_row + length, dtype=np.int64))
     return pa.table(out), chunk
+
+
+def column_array(column: pa.ChunkedArray) -> pa.Array:
+    """The column as one array, without a copy when it already is one chunk."""
+    return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+
+
+def all_match(values: pa.Array, pattern: str) -> bool:
+    """True when every value that is not null matches ``pattern`` (also when none is)."""
+    return pc.all(pc.match_substring_regex(values, pattern)).as_py() is not False
+
+
+# The conformance check and the normaliser test the same numeric columns of a chunk one after
+# the other, so the answers for the arrays tested last are kept. The key is the array's memory
+# (buffer addresses, offset, length); each entry holds its array, so that memory cannot be
+# freed and reused for other values while the entry names it.
+_CLEAN_KNOWN: dict[tuple[Any, ...], tuple[pa.Array, bool]] = {}
+_CLEAN_KNOWN_MAX = 32
+_CLEAN_KNOWN_LOCK = threading.Lock()
+
+
+def decimal_clean(values: pa.Array) -> bool:
+    """True when every value is a plain number that fits as written (``DECIMAL_CLEAN``)."""
+    key = (
+        str(values.type), values.offset, len(values),
+        *(0 if buffer is None else buffer.address for buffer in values.buffers()),
+    )  # fmt: skip
+    with _CLEAN_KNOWN_LOCK:
+        known = _CLEAN_KNOWN.get(key)
+    if known is not None:
+        return known[1]
+    clean = all_match(values, DECIMAL_CLEAN)
+    with _CLEAN_KNOWN_LOCK:
+        while len(_CLEAN_KNOWN) >= _CLEAN_KNOWN_MAX:
+            del _CLEAN_KNOWN[next(iter(_CLEAN_KNOWN))]
+        _CLEAN_KNOWN[key] = (values, clean)
+    return clean
 
 
 def table_bom_strip(table: pa.Table) -> pa.Table:
     """Remove byte-order marks inside values, left by files concatenated after their BOM."""
     for index, name in enumerate(table.column_names):
         column = table.column(index)
+        if text_absent(column, BOM):
+            continue
         if pc.any(pc.match_substring(column, BOM)).as_py():
             table = table.set_column(index, name, pc.replace_substring(column, BOM, ""))
     return table
 
 
 def _decimal_column(chunk: Chunk, name: str, raw: pa.Array) -> pa.Array:
+    if decimal_clean(raw):
+        # Nothing to trim, report or rewrite: the checks below would all come out empty.
+        return raw
     text = pc.utf8_trim_whitespace(raw)
     comma = pc.match_substring_regex(text, _DECIMAL_COMMA)
     chunk.errors_at(
@@ -408,7 +456,9 @@ def _text_column(chunk: Chunk, name: str, raw: pa.Array) -> pa.Array:
     if allowed:
         raw = _enumeration_column(chunk, name, raw, allowed)
     limit = TEXT_LIMITS.get(name)
-    if limit:
+    # A value has at most as many characters as bytes: counting characters is for columns
+    # whose longest value has more bytes than the limit.
+    if limit and (pc.max(pc.binary_length(raw)).as_py() or 0) > limit:
         too_long = pc.greater(pc.utf8_length(raw), limit)
         chunk.errors_at(too_long, name, raw, f"is longer than {limit} characters.")
     return raw
@@ -503,7 +553,10 @@ def contract_applied_ids(value: str | None) -> list[str]:
 def _not_null_check(chunk: Chunk) -> None:
     names = [fc.FIELD_BY_COLUMN[column] for column in fc.REQUIRED] + ["provider_name"]
     for name in names:
-        missing = pc.is_null(chunk.table.column(chunk.plan.sources[name]))
+        values = chunk.table.column(chunk.plan.sources[name])
+        if not values.null_count:
+            continue
+        missing = pc.is_null(values)
         chunk.errors_at(missing, name, None, "the value is missing; this column is never null.")
 
 
@@ -561,9 +614,12 @@ def _nul_check(chunk: Chunk) -> None:
     Refused on both so that a file loads or not whatever the database.
     """
     for index, name in enumerate(chunk.table.column_names):
-        column = chunk.table.column(index).combine_chunks()
-        if name.startswith("_") or not pa.types.is_string(column.type):
+        chunked = chunk.table.column(index)
+        if name.startswith("_") or not pa.types.is_string(chunked.type):
             continue
+        if text_absent(chunked, "\x00"):
+            continue
+        column = chunked.combine_chunks()
         found = pc.fill_null(pc.match_substring(column, "\x00"), False)
         if not pc.any(found).as_py():
             continue
@@ -590,12 +646,22 @@ def _extras_column(chunk: Chunk) -> pa.Array:
         names.append("_invalid_tags")
     length = chunk.table.num_rows
     if not names:
-        return pa.array(["{}"] * length, pa.string())
+        return pa.repeat(pa.scalar("{}", pa.string()), length)
+    if len(names) == 1:
+        # The usual case: each object is {"Name":value} or {}, made once per distinct value.
+        key = json.dumps("Tags" if names[0] == "_invalid_tags" else names[0])
+        values = column_array(chunk.table.column(names[0]))
+        encoded = pc.dictionary_encode(values)
+        if 2 * len(encoded.dictionary) > len(values):
+            objects = _json_objects(key, values)
+        else:
+            objects = pc.take(_json_objects(key, encoded.dictionary), encoded.indices)
+        return pc.fill_null(objects, "{}")
     parts = []
     for name in names:
         key = json.dumps("Tags" if name == "_invalid_tags" else name)
-        values = chunk.table.column(name).combine_chunks()
-        quoted = json_quote(values)
+        values = column_array(chunk.table.column(name))
+        quoted = _json_quote_distinct(values)
         parts.append(pc.binary_join_element_wise("," + key + ":", quoted, ""))
     parts = [pc.fill_null(part, "") for part in parts]
     joined = pc.binary_join_element_wise(*parts, "") if len(parts) > 1 else parts[0]
@@ -605,6 +671,23 @@ def _extras_column(chunk: Chunk) -> pa.Array:
 
 _JSON_ESCAPES = (("\\", "\\\\"), ('"', '\\"'), ("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t"))
 _OTHER_CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f]"
+
+
+def _json_objects(key: str, values: pa.Array) -> pa.Array:
+    """``{key:value}`` for each value, the value quoted by ``json_quote``; null stays null."""
+    return pc.binary_join_element_wise("{" + key + ":", json_quote(values), "}", "")
+
+
+def _json_quote_distinct(values: pa.Array) -> pa.Array:
+    """``json_quote`` of each value, done once per distinct value when values repeat.
+
+    The same result: the distinct values are the column's values, so the choice between the
+    two ways of quoting falls the same way, and each value is quoted on its own.
+    """
+    encoded = pc.dictionary_encode(values)
+    if 2 * len(encoded.dictionary) > len(values):
+        return json_quote(values)
+    return pc.take(json_quote(encoded.dictionary), encoded.indices)
 
 
 def json_quote(values: pa.Array) -> pa.Array:
@@ -618,11 +701,13 @@ def json_quote(values: pa.Array) -> pa.Array:
 
 
 def _text_limits() -> dict[str, int]:
-    from portfolio.models import SpendRow
+    # Rows are stored as Parquet, without length limits; the columns the daily sums keep have
+    # database lengths, and a longer value is an error of its row rather than of the COPY.
+    from portfolio.models import DailySpend
 
     return {
         f.name: f.max_length
-        for f in SpendRow._meta.concrete_fields
+        for f in DailySpend._meta.concrete_fields
         if getattr(f, "max_length", None) and f.get_internal_type() == "CharField"
     }
 
@@ -631,6 +716,6 @@ TEXT_LIMITS: dict[str, int] = {}
 
 
 def text_limits_load() -> None:
-    """Read the CharField lengths of SpendRow once the app registry is ready."""
+    """Read the CharField lengths of DailySpend once the app registry is ready."""
     if not TEXT_LIMITS:
         TEXT_LIMITS.update(_text_limits())

@@ -22,6 +22,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
@@ -134,6 +135,32 @@ def _undecodable_problem(text: str) -> str:
         f'the byte 0x{byte:02X} in "{shown}" is not UTF-8 (the file looks like Windows-1252 or '
         f"Latin-1). {_SAVE_AS_UTF8}"
     )
+
+
+def text_absent(values: pa.Array | pa.ChunkedArray, text: str) -> bool:
+    """True when no string of ``values`` can hold ``text``: its first byte is nowhere in them.
+
+    One scan of the data buffers, far cheaper than a search value by value, so that a check
+    can be skipped on the clean columns that are the rule. False means only "maybe": the
+    caller then runs its exact search.
+    """
+    first = text.encode("utf-8")[0]
+    chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
+    for chunk in chunks:
+        if not pa.types.is_string(chunk.type):
+            return False
+        if not len(chunk):
+            continue
+        _validity, offsets, data = chunk.buffers()
+        if data is None:
+            continue
+        if offsets is None:
+            return False
+        bounds = np.frombuffer(offsets, dtype=np.int32)
+        start, end = bounds[chunk.offset], bounds[chunk.offset + len(chunk)]
+        if (np.frombuffer(data, dtype=np.uint8)[start:end] == first).any():
+            return False
+    return True
 
 
 def header_clean(name: str) -> str:
