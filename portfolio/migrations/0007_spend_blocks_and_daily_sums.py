@@ -44,6 +44,11 @@ def rows_to_blocks(apps, schema_editor):
             types[name] = pa.decimal128(38, 18)
         elif kind == "datetime":
             types[name] = pa.timestamp("us", tz="UTC")
+    # Fields added to the stored rows after this migration are not in the old table: their
+    # rows get nulls, as rows of an export without the column do.
+    stored = {field.attname for field in SpendRow._meta.concrete_fields}
+    missing = [name for name in columns if name not in stored]
+    columns = [name for name in columns if name in stored]
     deliveries = SpendRow.objects.order_by().values_list("delivery_id", flat=True).distinct()
     for delivery_id in sorted(deliveries):
         rows = SpendRow.objects.filter(delivery_id=delivery_id).order_by(
@@ -51,14 +56,15 @@ def rows_to_blocks(apps, schema_editor):
         )
         batch, index = [], 0
         for values in rows.values(*columns).iterator(chunk_size=10_000):
+            values.update(dict.fromkeys(missing))
             for name in ("tags", "extras"):
                 values[name] = json.dumps(values[name] or {}, sort_keys=True)
             batch.append(values)
             if len(batch) == _BLOCK_ROWS:
-                _block_write(SpendBlock, delivery_id, index, batch, columns, types)
+                _block_write(SpendBlock, delivery_id, index, batch, [*columns, *missing], types)
                 batch, index = [], index + 1
         if batch:
-            _block_write(SpendBlock, delivery_id, index, batch, columns, types)
+            _block_write(SpendBlock, delivery_id, index, batch, [*columns, *missing], types)
 
 
 def _block_write(SpendBlock, delivery_id, index, batch, columns, types):
