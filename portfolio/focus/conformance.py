@@ -611,6 +611,8 @@ class _FileChecker:
             if values is None:
                 continue
             exact = pc.is_in(values, pa.array(allowed))
+            if pc.sum(exact).as_py() == len(values) - values.null_count:
+                continue  # every value is spelled as FOCUS spells it: nothing to flag
             lowered = pa.array([value.lower() for value in allowed])
             drift = pc.and_(pc.invert(exact), pc.is_in(pc.utf8_lower(values), lowered))
             self.flag(
@@ -730,14 +732,19 @@ class _FileChecker:
         fractional = pc.and_(pc.invert(effective_whole), pc.is_valid(self.floats("EffectiveCost")))
 
         encoded = pc.dictionary_encode(pc.fill_null(provider, ""))
+        # The providers of candidate and fractional rows, found in one pass each rather than
+        # one pass per provider.
+        candidates = pc.indices_nonzero(pc.fill_null(candidate, False)).to_numpy()
+        owners = pc.take(encoded.indices, candidates).to_numpy()
+        with_fraction = pc.indices_nonzero(pc.fill_null(fractional, False))
+        fractional_owners = set(pc.take(encoded.indices, with_fraction).to_pylist())
         for position, name in enumerate(encoded.dictionary.to_pylist()):
-            mine = pc.equal(encoded.indices, position)
             state = self.rounding.setdefault(name, _Rounding())
-            state.fractional |= bool(pc.any(pc.and_(mine, fractional)).as_py())
-            rows = pc.indices_nonzero(pc.fill_null(pc.and_(mine, candidate), False))
+            state.fractional |= position in fractional_owners
+            rows = candidates[owners == position]
             state.count += len(rows)
             room = MAX_WARNING_ROWS - len(state.rows)
-            state.rows += [self.first_row + i for i in rows.slice(0, max(room, 0)).to_pylist()]
+            state.rows += [self.first_row + int(i) for i in rows[: max(room, 0)]]
 
     def _json_checks(self) -> None:
         for name in JSON_COLUMNS:
