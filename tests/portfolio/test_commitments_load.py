@@ -96,8 +96,8 @@ def test_cost_rows_link_to_the_commitments_they_apply_and_none_is_unknown():
                if f["code"] == "contract_commitment_unknown"]  # fmt: skip
     assert unknown == []
     for commitment in Commitment.objects.all():
-        linked = sorted(commitment_rows(commitment_id=commitment.contract_commitment_id)
-                        .values_list("source_row", flat=True))  # fmt: skip
+        rows = commitment_rows(commitment_id=commitment.contract_commitment_id)
+        linked = sorted(rows.column("source_row").to_pylist())
         assert linked == _applied(commitment.contract_commitment_id)
         assert linked, commitment.contract_commitment_id
 

@@ -7,9 +7,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.db.models import Sum
 
-from portfolio.models import BillingSlice, Delivery, MonthlySpend, SpendRow
+from finops_exec.exact import ExactSum
+from portfolio.models import BillingSlice, DailySpend, Delivery, SpendBlock
+from portfolio.rowstore import rows_list
 from portfolio.services.ingest import delivery_create, delivery_ingest, delivery_summary
+from scopes.models import TechnologyCategory
 from tests.conftest import BUGCASES_DIR, SAMPLES_DIR
 from tests.portfolio.focus_files import csv_totals
 
@@ -21,6 +25,16 @@ SMALL = BUGCASES_DIR / "B15-negative-credits-refund.csv"
 
 def _ingest(*paths: Path) -> Delivery:
     return delivery_ingest(delivery=delivery_create(paths=list(paths)))
+
+
+def _stored_rows() -> int:
+    """Every stored row, current, superseded or staged."""
+    return SpendBlock.objects.aggregate(n=Sum("row_count"))["n"] or 0
+
+
+def _row(source_row: int) -> dict:
+    (row,) = [row for row in rows_list(every=True) if row["source_row"] == source_row]
+    return row
 
 
 def _copy_with(tmp_path: Path, source: Path, name: str, row: int, column: str, value: str) -> Path:
@@ -70,9 +84,13 @@ def test_a_loaded_delivery_stores_rows_slices_rollups_and_totals():
         ("01A2B3-C4D5E6-F70819", 14, True),
         ("11C2D3-E4F506-A7B8C9", 11, True),
     ]
-    rollup_total = sum(m.billed_cost for m in MonthlySpend.objects.all())
-    assert rollup_total == expected["USD"]["billed_cost"]
-    assert SpendRow.objects.filter(technology_category__slug="public-cloud").count() == 25
+    daily = DailySpend.objects.aggregate(billed=ExactSum("billed_cost"), rows=Sum("row_count"))
+    assert daily == {"billed": expected["USD"]["billed_cost"], "rows": 25}
+    cloud = TechnologyCategory.objects.get(slug="public-cloud")
+    assert not DailySpend.objects.exclude(technology_category=cloud).exists()
+    stored = rows_list(delivery_id=delivery.pk, columns=["technology_category_id", "source_row"])
+    assert [row["technology_category_id"] for row in stored] == [cloud.pk] * 25
+    assert [row["source_row"] for row in stored] == list(range(1, 26))
 
 
 def test_loading_the_same_files_again_changes_nothing():
@@ -83,7 +101,7 @@ def test_loading_the_same_files_again_changes_nothing():
     assert again.duplicate_of_id == first.pk
     assert again.rows_loaded == 0
     assert again.warnings[0]["code"] == "duplicate_delivery"
-    assert SpendRow.objects.count() == 25
+    assert _stored_rows() == 25
     assert BillingSlice.objects.filter(is_current=True).count() == 2
     assert BillingSlice.objects.count() == 2
 
@@ -94,7 +112,9 @@ def test_a_bad_number_in_the_middle_rejects_the_whole_delivery(tmp_path):
     delivery = _ingest(SMALL, bad)
 
     assert delivery.status == Delivery.Status.REJECTED
-    assert SpendRow.objects.count() == 0
+    assert _stored_rows() == 0
+    assert rows_list(every=True) == []
+    assert DailySpend.objects.count() == 0
     assert BillingSlice.objects.count() == 0
     assert delivery.rows_loaded == 0
     assert delivery.rows_rejected == 1
@@ -156,8 +176,8 @@ def test_exponent_notation_is_stored_exactly(tmp_path):
 
     delivery = _ingest(path)
 
-    row = SpendRow.objects.get(source_row=1)
-    assert row.billed_cost == Decimal("0.00000352")
+    row = _row(1)
+    assert row["billed_cost"] == Decimal("0.00000352")
     assert delivery.totals["USD"]["billed_cost"] == "-11.99999648"
 
 
@@ -166,10 +186,10 @@ def test_broken_tags_are_a_warning_and_the_text_is_kept_in_extras(tmp_path):
 
     delivery = _ingest(path)
 
-    row = SpendRow.objects.get(source_row=2)
+    row = _row(2)
     assert delivery.status == Delivery.Status.LOADED
-    assert row.tags == {}
-    assert row.extras == {"Tags": "{broken"}
+    assert row["tags"] == {}
+    assert row["extras"] == {"Tags": "{broken"}
     warning = next(w for w in delivery.warnings if w["code"] == "invalid_tags")
     assert (warning["column"], warning["rows"]) == ("Tags", [2])
 
@@ -179,7 +199,7 @@ def test_enumeration_case_drift_is_corrected_with_a_warning(tmp_path):
 
     delivery = _ingest(path)
 
-    assert SpendRow.objects.get(source_row=1).charge_frequency == "Usage-Based"
+    assert _row(1)["charge_frequency"] == "Usage-Based"
     warning = next(w for w in delivery.warnings if w["code"] == "enumeration_case")
     assert (warning["column"], warning["rows"]) == ("ChargeFrequency", [1])
 

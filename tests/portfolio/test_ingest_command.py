@@ -10,10 +10,11 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from portfolio.models import Delivery, SpendRow
-from portfolio.selectors import spend_rows_current, spend_totals
+from portfolio.models import Delivery
+from portfolio.selectors import spend_current, spend_totals
 from tests.conftest import BUGCASES_DIR, SAMPLES_DIR
 from tests.portfolio.focus_files import csv_totals
+from tests.portfolio.test_ingest_parallel import rows_stored
 
 pytestmark = pytest.mark.django_db
 
@@ -48,16 +49,16 @@ def test_the_json_summary_is_the_last_line_and_progress_goes_to_stderr():
 
 def test_ingesting_the_same_file_twice_leaves_the_totals_unchanged():
     _run(str(REAL))
-    before = spend_totals(rows=spend_rows_current())
+    before = spend_totals(rows=spend_current())
 
     summary, _err = _run(str(REAL))
 
     assert summary["rows_loaded"] == 0
     assert [w["code"] for w in summary["warnings"]] == ["duplicate_delivery"]
-    assert spend_totals(rows=spend_rows_current()) == before
+    assert spend_totals(rows=spend_current()) == before
     expected = csv_totals(REAL)["USD"]
     assert before["USD"] == expected
-    assert SpendRow.objects.count() == 1000
+    assert rows_stored() == 1000
 
 
 def test_a_bad_row_mid_way_stores_nothing_and_exits_with_status_1(tmp_path):
@@ -80,7 +81,7 @@ def test_a_bad_row_mid_way_stores_nothing_and_exits_with_status_1(tmp_path):
     assert summary["errors"][0]["message"] == (
         'bad.csv data row 500, column BilledCost: "12;5" is not a number.'
     )
-    assert SpendRow.objects.count() == 0
+    assert rows_stored() == 0
 
 
 def test_several_paths_and_folders_make_one_delivery(tmp_path):

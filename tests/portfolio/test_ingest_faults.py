@@ -11,12 +11,11 @@ from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db.models import Count
 from django.urls import reverse
 
 from portfolio.focus_generator import focus_file_generate
-from portfolio.models import BillingSlice, Delivery, SpendRow
-from portfolio.selectors import spend_rows_current, spend_totals
+from portfolio.models import BillingSlice, DailySpend, Delivery
+from portfolio.selectors import spend_current, spend_totals
 from portfolio.services import spend_load
 from portfolio.services.ingest import (
     deliveries_stale_fail,
@@ -28,6 +27,8 @@ from tests.conftest import SAMPLES_DIR
 from tests.portfolio.focus_files import csv_totals
 from tests.portfolio.test_ingest_parallel import (
     queues_purge,
+    rows_duplicated,
+    rows_stored,
     services_check,
     wait_finished,
     worker_start,
@@ -57,28 +58,20 @@ def _sum(*parts: dict[str, dict[str, Decimal]]) -> dict[str, dict[str, Decimal]]
     return total
 
 
-def _duplicates() -> list:
-    return list(
-        SpendRow.objects.values("delivery", "source_file", "source_row")
-        .annotate(n=Count("id"))
-        .filter(n__gt=1)
-    )
-
-
 @pytest.mark.django_db
 def test_a_chunk_failing_unexpectedly_fails_the_delivery_and_leaves_no_row(monkeypatch):
     delivery_ingest(delivery=delivery_create(paths=[GCP]))
-    before = spend_totals(rows=spend_rows_current())
-    real_write = spend_load.spend_rows_write
+    before = spend_totals(rows=spend_current())
+    real_write = spend_load.spend_chunk_write
     calls = []
 
-    def write_then_break(*, table):
-        calls.append(table.num_rows)
+    def write_then_break(**kwargs):
+        calls.append(kwargs["prepared"].row_count)
         if len(calls) == 3:
             raise OSError("disk full")
-        real_write(table=table)
+        real_write(**kwargs)
 
-    monkeypatch.setattr("portfolio.services.ingest.spend_rows_write", write_then_break)
+    monkeypatch.setattr("portfolio.services.ingest.spend_chunk_write", write_then_break)
     delivery = delivery_ingest(delivery=delivery_create(paths=[REAL]), chunk_rows=200)
 
     assert delivery.status == Delivery.Status.FAILED
@@ -86,15 +79,16 @@ def test_a_chunk_failing_unexpectedly_fails_the_delivery_and_leaves_no_row(monke
         "The ingest failed unexpectedly; the error has been logged. Nothing was stored."
     )
     assert calls == [200, 200, 200]
-    assert SpendRow.objects.filter(delivery=delivery).count() == 0
+    assert rows_stored(delivery) == 0
+    assert not DailySpend.objects.filter(billing_slice__delivery=delivery).exists()
     assert BillingSlice.objects.filter(delivery=delivery).count() == 0
-    assert spend_totals(rows=spend_rows_current()) == before
+    assert spend_totals(rows=spend_current()) == before
 
-    monkeypatch.setattr("portfolio.services.ingest.spend_rows_write", real_write)
+    monkeypatch.setattr("portfolio.services.ingest.spend_chunk_write", real_write)
     again = delivery_ingest(delivery=delivery_create(paths=[REAL]), chunk_rows=200)
 
     assert again.status == Delivery.Status.LOADED
-    assert spend_totals(rows=spend_rows_current()) == _sum(csv_totals(GCP), csv_totals(REAL))
+    assert spend_totals(rows=spend_current()) == _sum(csv_totals(GCP), csv_totals(REAL))
 
 
 def _wait_mid_ingest(delivery: Delivery, worker, timeout: float = 120) -> None:
@@ -116,7 +110,7 @@ def test_a_worker_killed_mid_ingest_leaves_no_partial_rows_and_a_rerun_is_exact(
 ):
     services_check()
     delivery_ingest(delivery=delivery_create(paths=[GCP]))
-    before = spend_totals(rows=spend_rows_current())
+    before = spend_totals(rows=spend_current())
     path = tmp_path / "focus.csv"
     focus_file_generate(rows=40_000, path=path, seed=5, months=2)
     queues_purge()
@@ -134,14 +128,18 @@ def test_a_worker_killed_mid_ingest_leaves_no_partial_rows_and_a_rerun_is_exact(
 
     delivery.refresh_from_db()
     assert delivery.status == Delivery.Status.RUNNING
-    assert SpendRow.objects.filter(delivery=delivery).exists()
-    assert not SpendRow.objects.filter(delivery=delivery, billing_slice__is_current=True).exists()
-    assert spend_totals(rows=spend_rows_current()) == before
+    assert rows_stored(delivery) > 0
+    staged = DailySpend.objects.filter(billing_slice__delivery=delivery)
+    assert staged.exists()
+    assert not staged.filter(billing_slice__is_current=True).exists()
+    assert not BillingSlice.objects.filter(delivery=delivery, is_current=True).exists()
+    assert spend_totals(rows=spend_current()) == before
 
     assert deliveries_stale_fail(idle_seconds=0) == [delivery.pk]
     delivery.refresh_from_db()
     assert delivery.status == Delivery.Status.FAILED
-    assert SpendRow.objects.filter(delivery=delivery).count() == 0
+    assert rows_stored(delivery) == 0
+    assert not DailySpend.objects.filter(billing_slice__delivery=delivery).exists()
     assert BillingSlice.objects.filter(delivery=delivery).count() == 0
 
     worker = worker_start("fresh")
@@ -154,9 +152,9 @@ def test_a_worker_killed_mid_ingest_leaves_no_partial_rows_and_a_rerun_is_exact(
         worker_stop(worker)
 
     assert rerun.status == Delivery.Status.LOADED, rerun.errors
-    assert SpendRow.objects.filter(delivery=rerun).count() == 40_000
-    assert _duplicates() == []
-    assert spend_totals(rows=spend_rows_current()) == _sum(csv_totals(GCP), csv_totals(path))
+    assert rows_stored(rerun) == 40_000
+    assert rows_duplicated() == []
+    assert spend_totals(rows=spend_current()) == _sum(csv_totals(GCP), csv_totals(path))
 
 
 def _pool_child(parent: int) -> int:
@@ -192,9 +190,9 @@ def test_a_pool_process_killed_mid_chunk_is_replaced_and_the_same_ingest_resumes
 
     assert delivery.status == Delivery.Status.LOADED, delivery.errors
     assert delivery.rows_loaded == 30_000
-    assert SpendRow.objects.filter(delivery=delivery).count() == 30_000
-    assert _duplicates() == []
-    assert spend_totals(rows=spend_rows_current()) == csv_totals(path)
+    assert rows_stored(delivery) == 30_000
+    assert rows_duplicated() == []
+    assert spend_totals(rows=spend_current()) == csv_totals(path)
 
 
 @pytest.fixture
@@ -239,7 +237,7 @@ def test_an_upload_while_the_broker_is_down_is_refused_with_503_and_nothing_is_k
     delivery = Delivery.objects.get()
     assert (delivery.status, delivery.error_message) == (Delivery.Status.FAILED, BROKER_DOWN)
     assert list(upload_dir.glob("*/*")) == []
-    assert SpendRow.objects.count() == 0
+    assert rows_stored() == 0
 
 
 @pytest.mark.django_db(transaction=True)

@@ -12,12 +12,13 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count
+from django.db.models import Sum
 
 from portfolio.focus_generator import focus_file_generate
-from portfolio.models import BillingSlice, Delivery, MonthlySpend, SpendRow
+from portfolio.models import BillingSlice, DailySpend, Delivery, SpendBlock
 from portfolio.models.spend import DeliveryChunk
-from portfolio.selectors import spend_rows_current, spend_totals
+from portfolio.rowstore import rows_table
+from portfolio.selectors import spend_current, spend_totals
 from portfolio.services.ingest import (
     delivery_chunk_run,
     delivery_create,
@@ -41,6 +42,28 @@ def spool_dir(tmp_path, settings):
     return settings.INGEST_SPOOL_DIR
 
 
+def rows_stored(delivery: Delivery | None = None) -> int:
+    """How many rows are stored, of ``delivery`` or of all, current or not."""
+    blocks = SpendBlock.objects.all() if delivery is None else delivery.blocks.all()
+    return blocks.aggregate(n=Sum("row_count"))["n"] or 0
+
+
+def rows_duplicated() -> list[tuple[int, int, int]]:
+    """(delivery, source file, source row) stored more than once."""
+    seen: set[tuple[int, int, int]] = set()
+    twice = []
+    for delivery_id in (
+        SpendBlock.objects.order_by().values_list("delivery_id", flat=True).distinct()
+    ):
+        rows = rows_table(delivery_id=delivery_id, columns=["source_file", "source_row"])
+        for file, row in zip(*(rows.column(n).to_pylist() for n in rows.column_names), strict=True):
+            key = (delivery_id, file, row)
+            if key in seen:
+                twice.append(key)
+            seen.add(key)
+    return twice
+
+
 def _totals_as_strings(totals):
     return {cur: {name: str(value) for name, value in sums.items()} for cur, sums in totals.items()}
 
@@ -55,10 +78,10 @@ def test_a_delivery_in_many_chunks_loads_exactly_the_files_totals():
         (1, 150, "done"), (151, 150, "done"), (301, 150, "done"), (451, 150, "done"),
         (601, 150, "done"), (751, 150, "done"), (901, 100, "done"),
     ]  # fmt: skip
-    assert spend_totals(rows=spend_rows_current()) == csv_totals(REAL)
-    rows = SpendRow.objects.filter(delivery=delivery)
-    assert rows.count() == 1000
-    assert sorted(rows.values_list("source_row", flat=True)) == list(range(1, 1001))
+    assert spend_totals(rows=spend_current()) == csv_totals(REAL)
+    assert rows_stored(delivery) == 1000
+    rows = rows_table(delivery_id=delivery.pk, columns=["source_row"])
+    assert rows.column("source_row").to_pylist() == list(range(1, 1001))
 
 
 def test_chunks_loaded_in_reverse_order_count_nowhere_until_the_finaliser_runs(spool_dir):
@@ -79,14 +102,15 @@ def test_chunks_loaded_in_reverse_order_count_nowhere_until_the_finaliser_runs(s
     assert delivery_chunk_run(chunk_id=chunks[1].pk, worker="w2") is False
     delivery.refresh_from_db()
     assert (delivery.status, delivery.rows_done) == (Delivery.Status.RUNNING, 600)
-    assert SpendRow.objects.filter(delivery=delivery).count() == 600
-    assert spend_totals(rows=spend_rows_current()) == {}
+    assert rows_stored(delivery) == 600
+    assert rows_table(delivery_id=delivery.pk).num_rows == 600
+    assert spend_totals(rows=spend_current()) == {}
 
     assert delivery_chunk_run(chunk_id=chunks[2].pk, worker="w1") is True
     delivery = delivery_finalise(delivery_id=delivery.pk)
 
     assert delivery.status == Delivery.Status.LOADED
-    assert spend_totals(rows=spend_rows_current()) == csv_totals(REAL)
+    assert spend_totals(rows=spend_current()) == csv_totals(REAL)
     assert delivery.totals == _totals_as_strings(csv_totals(REAL))
     assert sorted(delivery.chunks.values_list("worker", flat=True)) == ["w1", "w1", "w2"]
     assert not folder.exists()
@@ -104,12 +128,9 @@ def test_a_chunk_delivered_twice_is_loaded_once(spool_dir):
     again = delivery_finalise(delivery_id=delivery.pk)
 
     assert again.status == Delivery.Status.LOADED
-    assert SpendRow.objects.filter(delivery=delivery).count() == 1000
-    duplicates = (
-        SpendRow.objects.values("source_file", "source_row").annotate(n=Count("id")).filter(n__gt=1)
-    )
-    assert list(duplicates) == []
-    assert spend_totals(rows=spend_rows_current()) == csv_totals(REAL)
+    assert rows_stored(delivery) == 1000
+    assert rows_duplicated() == []
+    assert spend_totals(rows=spend_current()) == csv_totals(REAL)
 
 
 def test_a_bad_row_in_a_late_chunk_rejects_the_delivery_and_discards_the_early_chunks(tmp_path):
@@ -130,9 +151,9 @@ def test_a_bad_row_in_a_late_chunk_rejects_the_delivery_and_discards_the_early_c
     assert list(delivery.chunks.values_list("status", flat=True)) == [
         "done", "done", "done", "rejected",
     ]  # fmt: skip
-    assert SpendRow.objects.count() == 0
+    assert rows_stored() == 0
     assert BillingSlice.objects.count() == 0
-    assert MonthlySpend.objects.count() == 0
+    assert DailySpend.objects.count() == 0
 
 
 def test_a_newer_chunked_delivery_supersedes_the_older_one_whole():
@@ -146,7 +167,7 @@ def test_a_newer_chunked_delivery_supersedes_the_older_one_whole():
 
     assert newer.status == Delivery.Status.LOADED
     assert not BillingSlice.objects.filter(pk__in=slices, is_current=True).exists()
-    assert spend_totals(rows=spend_rows_current()) == csv_totals(REAL)
+    assert spend_totals(rows=spend_current()) == csv_totals(REAL)
 
 
 # Real workers ------------------------------------------------------------------------------
@@ -253,5 +274,6 @@ def test_two_real_workers_share_the_chunks_of_one_delivery_and_the_totals_are_ex
     assert delivery.chunks_total == 24
     hosts = {host.split("@")[0] for host in delivery.chunks.values_list("worker", flat=True)}
     assert hosts == {f"one-{os.getpid()}", f"two-{os.getpid()}"}
-    assert SpendRow.objects.filter(delivery=delivery).count() == 12_000
-    assert spend_totals(rows=spend_rows_current()) == csv_totals(path)
+    assert rows_stored(delivery) == 12_000
+    assert rows_duplicated() == []
+    assert spend_totals(rows=spend_current()) == csv_totals(path)
