@@ -88,6 +88,7 @@ from portfolio.services.commitments_load import (
 )
 from portfolio.services.spend_load import (
     PreparedChunk,
+    SliceKey,
     SliceRegistry,
     billing_slice_change_warning,
     billing_slices_measure,
@@ -762,7 +763,10 @@ class _ChunkLoader:
 
     def store(self, chunk: DeliveryChunk, normalised: _Normalised) -> _Outcome:
         """Write a normalised chunk and mark it done (or rejected) in one transaction."""
-        return self._settle(chunk, normalised)
+        slice_ids = {}
+        if normalised.prepared is not None:
+            slice_ids = self.registry.ids_for(normalised.prepared.periods)
+        return self._settle(chunk, normalised, slice_ids)
 
     def _column_plan(self, file_index: int, name: str, header: list[str]) -> ColumnPlan:
         # Header warnings were recorded once by the planner; this log is thrown away.
@@ -771,13 +775,15 @@ class _ChunkLoader:
             self.plans[key] = column_plan_make(header=header, file=name, warnings=WarningLog())
         return self.plans[key]
 
-    def _settle(self, chunk: DeliveryChunk, normalised: _Normalised) -> _Outcome:
+    def _settle(
+        self, chunk: DeliveryChunk, normalised: _Normalised, slice_ids: dict[SliceKey, int]
+    ) -> _Outcome:
         try:
             with transaction.atomic():
                 if normalised.prepared is not None:
                     spend_chunk_write(
                         delivery=self.delivery, index=chunk.index,
-                        prepared=normalised.prepared, registry=self.registry,
+                        prepared=normalised.prepared, slice_ids=slice_ids,
                     )  # fmt: skip
                 return self._record(
                     chunk, normalised.warnings, normalised.errors, normalised.bad_rows

@@ -57,9 +57,14 @@ class SliceRegistry:
         self.slices: dict[SliceKey, BillingSlice] = {}
 
     def ids_for(self, periods: list[tuple[str, dt.datetime, dt.datetime]]) -> dict[SliceKey, int]:
-        """The slice id of each (account, period start, period end), creating missing slices."""
+        """The slice id of each (account, period start, period end), creating missing slices.
+
+        Must run outside any transaction, so that each new slice commits at once. Creates them
+        in key order, so that chunks creating the same slices never wait for each other in
+        opposite orders.
+        """
         return {(account, start): self._slice((account, start), end).pk
-                for account, start, end in periods}  # fmt: skip
+                for account, start, end in sorted(periods)}  # fmt: skip
 
     def _slice(self, key: SliceKey, period_end: dt.datetime) -> BillingSlice:
         found = self.slices.get(key)
@@ -129,16 +134,18 @@ def sums_slices_assign(sums: pa.Table, slice_ids: dict[SliceKey, int]) -> pa.Tab
 
 
 def spend_chunk_write(
-    *, delivery: Delivery, index: int, prepared: PreparedChunk, registry: SliceRegistry
+    *, delivery: Delivery, index: int, prepared: PreparedChunk, slice_ids: dict[SliceKey, int]
 ) -> None:
-    """Store one prepared chunk: its rows as a Parquet block, their daily sums, its slices.
+    """Store one prepared chunk: its rows as a Parquet block and their daily sums.
 
-    Runs inside the chunk's transaction.
+    ``slice_ids`` are those ``SliceRegistry.ids_for`` gave for ``prepared.periods``, before
+    the chunk's transaction: created inside it, a slice would hold its unique index entry until
+    the chunk commits, and two workers creating the same slices would deadlock. Runs inside
+    the chunk's transaction.
     """
     if not prepared.row_count:
         return
     _commit_without_flush()
-    slice_ids = registry.ids_for(prepared.periods)
     _block_insert(delivery, index, prepared.row_count, sorted(slice_ids.values()), prepared.block)
     daily_spend_write(sums=sums_slices_assign(prepared.sums, slice_ids))
 
