@@ -34,6 +34,7 @@ from portfolio.focus.normalise import (
     contract_applied_ids,
     datetime_parse,
     decimal_clean,
+    number_read,
 )
 from portfolio.focus.reader import BOM, FileUnreadable, file_batches, file_header_read, text_absent
 
@@ -547,7 +548,7 @@ class _FileChecker:
             encoded = pc.dictionary_encode(values)
             large, fine = [], []
             for text in encoded.dictionary.to_pylist():
-                exact = Decimal(text) if re.match(_NUMBER, text) else Decimal(0)
+                exact = number_read(text) if re.match(_NUMBER, text) else Decimal(0)
                 large.append(exact.adjusted() >= INTEGER_DIGITS)
                 fine.append(exact.as_tuple().exponent < -DECIMAL_PLACES)  # type: ignore[operator]
             for code, severity, flags, words in (

@@ -335,6 +335,29 @@ def _decimal_column(chunk: Chunk, name: str, raw: pa.Array) -> pa.Array:
     return _decimal_fit(chunk, name, text, pc.and_(number, pc.invert(fits)))
 
 
+_EXPONENT = re.compile(r"^([+-]?)([0-9.]*)[eE]([+-]?)[0-9]+$")
+
+
+def number_read(text: str) -> decimal.Decimal:
+    """A FOCUS number as a Decimal, even one whose exponent Decimal cannot hold.
+
+    ``1e99999999999999999999`` stands for a number far too large to store and
+    ``1e-99999999999999999999`` for one that rounds to zero; both are returned as a value that
+    says so (1E+1000, 1E-1000, with the sign), so that they are rejected or rounded like any
+    other, never an unexpected failure.
+    """
+    try:
+        return decimal.Decimal(text)
+    except decimal.InvalidOperation:
+        parts = _EXPONENT.match(text.strip())
+        if parts is None:
+            raise
+        sign, mantissa, exponent_sign = parts.groups()
+        if not mantissa.strip(".0"):
+            return decimal.Decimal(0)
+        return decimal.Decimal(f"{sign}1E{'-' if exponent_sign == '-' else '+'}1000")
+
+
 def _decimal_fit(chunk: Chunk, name: str, text: pa.Array, suspect: pa.Array) -> pa.Array:
     """Numbers made to fit numeric(38, 18) the same way on every database.
 
@@ -353,7 +376,7 @@ def _decimal_fit(chunk: Chunk, name: str, text: pa.Array, suspect: pa.Array) -> 
     fixed: dict[int, str] = {}
     rounded: list[int] = []
     for index, value in zip(indices, values, strict=True):
-        exact = decimal.Decimal(value)
+        exact = number_read(value)
         if exact.adjusted() < -DECIMAL_PLACES - 1:
             fitted = decimal.Decimal(0)  # far below the last place: rounds to zero
         elif exact.adjusted() < INTEGER_DIGITS:

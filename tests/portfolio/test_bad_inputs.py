@@ -74,7 +74,15 @@ def _findings(delivery_or_report, code: str) -> list[dict]:
 
 
 @pytest.mark.parametrize(
-    "value", ["1e400", "1234567890123456789012345678901234567890", "-100000000000000000000"]
+    "value",
+    [
+        "1e400",
+        "1234567890123456789012345678901234567890",
+        "-100000000000000000000",
+        # An exponent beyond what Decimal holds is still just a number too large to store.
+        "1e99999999999999999999",
+        "-2.5E+123456789012345678901234",
+    ],
 )
 def test_an_amount_too_large_to_store_is_rejected_naming_row_column_and_value(tmp_path, value):
     delivery = _ingest(_copy_with(tmp_path, "big.csv", 1, "BilledCost", value))
@@ -85,6 +93,16 @@ def test_an_amount_too_large_to_store_is_rejected_naming_row_column_and_value(tm
     ]
     assert delivery.error_message.startswith("Rejected, nothing was stored: big.csv data row 1")
     assert _findings(delivery, "number_too_large")[0]["rows"] == [1]
+
+
+def test_an_exponent_beyond_what_decimal_holds_rounds_a_tiny_amount_to_zero(tmp_path):
+    delivery = _ingest(_copy_with(tmp_path, "tiny.csv", 1, "BilledCost", "7e-99999999999999999999"))
+
+    assert delivery.status == Delivery.Status.LOADED
+    first = next(row for row in rows_list(every=True) if row["source_row"] == 1)
+    assert first["billed_cost"] == Decimal(0)
+    assert [w["rows"] for w in delivery.warnings if w["code"] == "precision_rounded"] == [[1]]
+    assert _findings(delivery, "precision_rounded")[0]["rows"] == [1]
 
 
 def test_the_largest_storable_amount_loads_exactly(tmp_path):
