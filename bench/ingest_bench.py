@@ -241,7 +241,7 @@ def _worker_start(env: dict[str, str], count: int, number: int) -> subprocess.Po
 def _data_clear(url: str) -> None:
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(
-            "TRUNCATE portfolio_spendrow, portfolio_monthlyspend, portfolio_billingslice, "
+            "TRUNCATE portfolio_spendblock, portfolio_dailyspend, portfolio_billingslice, "
             "portfolio_deliverychunk, portfolio_delivery CASCADE"
         )
 

@@ -143,11 +143,14 @@ def technology_category_assign(
     rules = rules or category_rules_load()
     length = len(next(iter(columns.values()))) if columns else 0
     assigned = pa.nulls(length, pa.int64())
-    lowered: dict[tuple[str, str], pa.Array] = {}
+    lowered: dict[tuple[str, str], pa.DictionaryArray] = {}
 
     for rule in rules.rules:
+        # Rules are tested on each distinct value once: billing data repeats a few hundred
+        # providers and services over millions of rows.
         text = _rule_text(columns, rule, length, lowered)
-        matched = pc.fill_null(_rule_match(text, rule), False)
+        matched_values = pc.fill_null(_rule_match(text.dictionary, rule), False)
+        matched = pc.take(matched_values, text.indices)
         hit = pc.and_(matched, pc.is_null(assigned))
         assigned = pc.if_else(hit, pa.scalar(rule.category_id, pa.int64()), assigned)
     return pc.fill_null(assigned, rules.default_id)
@@ -157,16 +160,19 @@ def _rule_text(
     columns: Mapping[str, Any],
     rule: TechnologyCategoryRule,
     length: int,
-    cache: dict[tuple[str, str], pa.Array],
-) -> pa.Array:
-    """The lower-cased text the rule tests; null values read as the empty string."""
+    cache: dict[tuple[str, str], pa.DictionaryArray],
+) -> pa.DictionaryArray:
+    """The lower-cased text the rule tests, dictionary-encoded; nulls read as the empty string."""
     key = (rule.dimension, rule.tag_key if rule.dimension == Dimension.TAG else "")
     if key not in cache:
         if rule.dimension == Dimension.TAG:
             values = tag_values(columns.get("tags"), rule.tag_key, length)
         else:
             values = _as_array(columns.get(rule.dimension), length)
-        cache[key] = pc.fill_null(pc.utf8_lower(values), "")
+        encoded = pc.dictionary_encode(pc.fill_null(values, ""))
+        cache[key] = pa.DictionaryArray.from_arrays(
+            encoded.indices, pc.utf8_lower(encoded.dictionary)
+        )
     return cache[key]
 
 

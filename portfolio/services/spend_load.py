@@ -29,7 +29,7 @@ from portfolio.rowstore import (
     COSTS,
     DAILY_DIMENSIONS,
     block_encode,
-    decimals_typed,
+    costs_typed,
     slice_ids_of,
 )
 from scopes.categorization import CategoryRules, technology_category_assign
@@ -113,7 +113,7 @@ def spend_chunk_prepare(*, table: pa.Table, file_index: int, rules: CategoryRule
     )
     table = table.append_column("technology_category_id", categories)
     table = table.append_column("source_file", pa.array([file_index] * length, pa.int64()))
-    table = decimals_typed(table)
+    table = costs_typed(table)
     periods = (
         table.select(["billing_account_id", "billing_period_start", "billing_period_end"])
         .group_by(["billing_account_id", "billing_period_start"], use_threads=False)
