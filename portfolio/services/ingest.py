@@ -48,6 +48,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -94,7 +95,6 @@ from portfolio.services.spend_load import (
     billing_slice_change_warning,
     billing_slices_measure,
     billing_slices_promote,
-    delivery_totals,
     spend_chunk_prepare,
     spend_chunk_write,
     spend_discard,
@@ -864,14 +864,15 @@ def delivery_finalise(*, delivery_id: int) -> Delivery:
             spend_discard(delivery=delivery)
             _record_rejected(delivery, warnings, errors)
         else:
-            sums = billing_slices_measure(delivery=delivery)
-            changes = billing_slices_promote(delivery=delivery)
+            measures = billing_slices_measure(delivery=delivery)
+            changes = billing_slices_promote(delivery=delivery, measures=measures)
             _record_loaded(
                 delivery, warnings,
                 [billing_slice_change_warning(change=change) for change in changes],
+                measures.totals,
             )  # fmt: skip
             logger.info("ingest %s: %s daily sums, %s current slices met", delivery.pk,
-                        sums, len(changes))  # fmt: skip
+                        measures.sums, len(changes))  # fmt: skip
     _spool_remove(delivery)
     return delivery
 
@@ -1036,7 +1037,10 @@ def _finish(
 
 
 def _record_loaded(
-    delivery: Delivery, warnings: WarningLog, slice_warnings: list[dict[str, Any]]
+    delivery: Delivery,
+    warnings: WarningLog,
+    slice_warnings: list[dict[str, Any]],
+    totals: dict[str, dict[str, Decimal]],
 ) -> None:
     versions = {e["focus_version"] for e in delivery.files if e.get("focus_version")}
     if len(versions) > 1:
@@ -1054,7 +1058,7 @@ def _record_loaded(
         )
     delivery.totals = {
         currency: {name: money_str(amount) for name, amount in sums.items()}
-        for currency, sums in delivery_totals(delivery=delivery).items()
+        for currency, sums in totals.items()
     }
     delivery.error_message = ""
     delivery.errors = []

@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 from django.db import connection, transaction
-from django.db.models import Max, Min, Sum
+from django.db.models import Count, Max, Min, Sum
 
 from finops_exec.exact import ExactSum, money_str
 from portfolio.models import BillingSlice, DailySpend, Delivery, SpendBlock
@@ -280,42 +280,37 @@ class SliceChange:
     lacking: tuple[str, ...] = ()
 
 
-def billing_slices_promote(*, delivery: Delivery) -> list[SliceChange]:
+def billing_slices_promote(*, delivery: Delivery, measures: DeliveryMeasures) -> list[SliceChange]:
     """Make the delivery's slices current where they have every charge day of the current slice.
 
-    Runs after ``billing_slices_measure``: each slice's row count, coverage and charge days
-    come from there. A slice supersedes the current slice of its account and period only when its
-    charge days (distinct UTC dates of ChargePeriodStart) include every charge day of the
-    current one: a restatement (the same days) or a fuller month-to-date export. Comparing the
-    span from first to last charge instead would let an export with a missing day, or one whose
-    month-long fee row stretches its span, replace a fuller one. An older, smaller or disjoint
-    export stays stored but not current, so loading files out of order never loses spend.
-    Slices left without rows (a chunk that died after creating them) are removed. Must run
-    under the finaliser's lock, so two deliveries never promote the same account and period at
-    once.
+    Runs after ``billing_slices_measure``, whose ``measures`` give each slice's row count; its
+    coverage and charge days were recorded there. A slice supersedes the current slice of its
+    account and period only when its charge days (distinct UTC dates of ChargePeriodStart)
+    include every charge day of the current one: a restatement (the same days) or a fuller
+    month-to-date export. Comparing the span from first to last charge instead would let an
+    export with a missing day, or one whose month-long fee row stretches its span, replace a
+    fuller one. An older, smaller or disjoint export stays stored but not current, so loading
+    files out of order never loses spend. Slices left without rows (a chunk that died after
+    creating them) are removed. Must run under the finaliser's lock, so two deliveries never
+    promote the same account and period at once.
     """
-    counts = dict(
-        DailySpend.objects.filter(billing_slice__delivery=delivery)
-        .order_by()
-        .values_list("billing_slice_id")
-        .annotate(rows=Sum("row_count"))
-    )
+    counts = measures.rows_by_slice
     slices = list(BillingSlice.objects.filter(delivery=delivery))
     empty = [item.pk for item in slices if item.pk not in counts]
     BillingSlice.objects.filter(pk__in=empty).delete()
     slices = [item for item in slices if item.pk in counts]
+    current = {
+        (item.billing_account_id, item.billing_period_start): item
+        for item in BillingSlice.objects.filter(
+            is_current=True,
+            billing_account_id__in={item.billing_account_id for item in slices},
+            billing_period_start__in={item.billing_period_start for item in slices},
+        ).exclude(delivery=delivery)
+    }
     changes = []
     for item in slices:
         item.row_count = counts[item.pk]
-        earlier = (
-            BillingSlice.objects.filter(
-                billing_account_id=item.billing_account_id,
-                billing_period_start=item.billing_period_start,
-                is_current=True,
-            )
-            .exclude(delivery=delivery)
-            .first()
-        )
+        earlier = current.get((item.billing_account_id, item.billing_period_start))
         if earlier is None:
             item.is_current = True
             continue
@@ -454,34 +449,54 @@ def spend_discard(*, delivery: Delivery) -> int:
     return removed
 
 
-def billing_slices_measure(*, delivery: Delivery) -> int:
-    """Record each slice's coverage and charge days from its daily sums; the count of sums.
+@dataclass
+class DeliveryMeasures:
+    """What one grouped read of a delivery's daily sums tells the finaliser."""
 
-    Coverage (earliest ChargePeriodStart, latest ChargePeriodEnd) is shown in messages; the
-    charge days are what supersession compares.
-    """
-    sums = DailySpend.objects.filter(billing_slice__delivery=delivery)
-    measured = _slices_measured(sums)
-    slices = list(BillingSlice.objects.filter(pk__in=measured))
-    for item in slices:
-        item.coverage_start, item.coverage_end, item.charge_days = measured[item.pk]
-    BillingSlice.objects.bulk_update(slices, ["coverage_start", "coverage_end", "charge_days"])
-    return sums.count()
+    sums: int
+    rows_by_slice: dict[int, int]
+    totals: dict[str, dict[str, Decimal]]
 
 
-def delivery_totals(*, delivery: Delivery) -> dict[str, dict[str, Decimal]]:
-    """Per billing currency, the exact sums of the four costs of the delivery's rows.
+def billing_slices_measure(*, delivery: Delivery) -> DeliveryMeasures:
+    """Record each slice's coverage and charge days from its daily sums; rows and totals.
 
-    Summed from the delivery's daily sums, which hold exact sums of all its rows.
+    One grouped read of the delivery's sums (per slice, day and currency) gives each slice's
+    coverage (earliest ChargePeriodStart, latest ChargePeriodEnd, shown in messages), its
+    charge days (what supersession compares) and row count, and the delivery's exact
+    per-currency totals.
     """
     grouped = (
         DailySpend.objects.filter(billing_slice__delivery=delivery)
         .order_by()
-        .values("billing_currency")
-        .annotate(**{name: ExactSum(name) for name in COSTS})
+        .values_list("billing_slice_id", "charge_day", "billing_currency")
+        .annotate(
+            start=Min("charge_period_start"),
+            end=Max("charge_period_end"),
+            rows=Sum("row_count"),
+            sums=Count("id"),
+            **{name: ExactSum(name) for name in COSTS},
+        )
     )
-    totals = {
-        item["billing_currency"]: {name: item[name] or Decimal(0) for name in COSTS}
-        for item in grouped
-    }
-    return dict(sorted(totals.items()))
+    spans: dict[int, tuple[dt.datetime, dt.datetime, set[str]]] = {}
+    rows_by_slice: dict[int, int] = {}
+    totals: dict[str, dict[str, Decimal]] = {}
+    count = 0
+    for slice_id, day, currency, start, end, rows, sums, *costs in grouped:
+        count += sums
+        rows_by_slice[slice_id] = rows_by_slice.get(slice_id, 0) + rows
+        known = spans.get(slice_id)
+        if known is None:
+            spans[slice_id] = (start, end, {day.isoformat()})
+        else:
+            known[2].add(day.isoformat())
+            spans[slice_id] = (min(start, known[0]), max(end, known[1]), known[2])
+        into = totals.setdefault(currency, {name: Decimal(0) for name in COSTS})
+        for name, value in zip(COSTS, costs, strict=True):
+            into[name] += value or Decimal(0)
+    slices = list(BillingSlice.objects.filter(pk__in=spans))
+    for item in slices:
+        start, end, days = spans[item.pk]
+        item.coverage_start, item.coverage_end, item.charge_days = start, end, sorted(days)
+    BillingSlice.objects.bulk_update(slices, ["coverage_start", "coverage_end", "charge_days"])
+    return DeliveryMeasures(count, rows_by_slice, dict(sorted(totals.items())))
