@@ -16,7 +16,7 @@ How a delivery loads
     files at once store them once.
 
     With a broker, chunks run as Celery tasks on any number of workers: the planner task reads
-    the files once, in bounded batches, spools each chunk as an Arrow IPC file (lz4) in
+    the files once, in bounded batches, spools each chunk as an Arrow IPC file in
     ``INGEST_SPOOL_DIR`` and queues it at once, so workers load while it is still reading.
     Without a broker (and for ``ingest_focus``) the same functions run in-process, chunk after
     chunk, without the spool. A chunk task is idempotent: a redelivered message finds its
@@ -47,6 +47,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -203,12 +204,18 @@ def _file_describe(path: Path) -> dict[str, Any]:
     # Line breaks are counted in the same pass as the hash: the expected rows of a plain CSV
     # (see ``file_rows_estimate``), without reading the file once more.
     lines, last = 0, b"\n"
-    with path.open("rb") as handle:
+    # hashlib releases the GIL on large blocks: the hash of one block runs beside the count.
+    with path.open("rb") as handle, ThreadPoolExecutor(1) as hasher:
+        hashed = None
         while block := handle.read(_HASH_BLOCK):
-            digest.update(block)
+            if hashed is not None:
+                hashed.result()
+            hashed = hasher.submit(digest.update, block)
             if fmt == CSV:
                 lines += block.count(b"\n")
                 last = block[-1:]
+        if hashed is not None:
+            hashed.result()
     entry = {
         "name": path.name,
         "path": str(path.resolve()),
@@ -699,9 +706,11 @@ def _spool_dir(delivery: Delivery) -> Path:
 
 
 def _spool_write(path: Path, table: pa.Table) -> None:
-    # Written aside and renamed, so a reader never maps a half-written chunk.
+    # Written aside and renamed, so a reader never maps a half-written chunk. Uncompressed:
+    # a spooled chunk lives for seconds, and compressing it cost the planner and every worker
+    # more time than the disk saves.
     partial = path.with_suffix(".partial")
-    options = ipc.IpcWriteOptions(compression="lz4")
+    options = ipc.IpcWriteOptions(compression=None)
     sink = pa.OSFile(str(partial), "wb")
     with sink, ipc.new_file(sink, table.schema, options=options) as writer:
         writer.write_table(table)
