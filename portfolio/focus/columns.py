@@ -98,7 +98,7 @@ RENAMED: dict[str, tuple[str, str]] = {
 # Columns FOCUS removed; still FOCUS names, so they are kept in extras without a warning.
 REMOVED: dict[str, str] = {"ChargeSubcategory": "1.0-preview"}
 
-# The SpendRow field each FOCUS column is stored in; the others go to ``extras``.
+# The stored field each FOCUS column is kept in; the others go to ``extras``.
 # ServiceProviderName (1.3) replaces ProviderName in ``provider_name`` when a file has both.
 FIELD_BY_COLUMN: dict[str, str] = {
     "AvailabilityZone": "availability_zone",

@@ -1,4 +1,4 @@
-"""From a file's header and string chunks to SpendRow-shaped columns, checked and normalised.
+"""From a file's header and string chunks to stored spend columns, checked and normalised.
 
 Work is vectorised with pyarrow; the few things that need Python (date-times, JSON, enumeration
 spelling) are done once per distinct value of a chunk, which repeats heavily in billing data.
@@ -51,11 +51,11 @@ _LOCALISED = re.compile(r"\(\s*([A-Za-z]+)\s*\)\s*$")
 
 TIMESTAMP = pa.timestamp("us", tz="UTC")
 
-# The SpendRow field and type of every stored FOCUS column.
+# The stored field and type of every FOCUS column kept in its own column.
 FIELD_KINDS: dict[str, str] = {
     name: fc.FOCUS_COLUMNS[column][1] for column, name in fc.FIELD_BY_COLUMN.items()
 }
-# SpendRow fields computed from other columns rather than read from one.
+# Stored fields computed from other columns rather than read from one.
 DERIVED_KINDS: dict[str, str] = {
     "consumed_base_quantity": fc.DECIMAL,
     "consumed_base_unit": fc.STRING,
@@ -66,16 +66,16 @@ FIELD_KINDS.update(DERIVED_KINDS)
 
 @dataclass
 class ColumnPlan:
-    """How one file's columns map onto SpendRow: which column feeds each field, what is extra."""
+    """How one file's columns map onto stored fields: which column feeds each, what is extra."""
 
     file: str
     version: str
-    sources: dict[str, str] = field(default_factory=dict)  # SpendRow field -> header name
+    sources: dict[str, str] = field(default_factory=dict)  # stored field -> header name
     extras: list[str] = field(default_factory=list)  # header names kept in extras
 
 
 def column_plan_make(*, header: list[str], file: str, warnings: WarningLog) -> ColumnPlan:
-    """Map a cleaned header to SpendRow fields; raise ``DeliveryRejected`` when it cannot load.
+    """Map a cleaned header to stored fields; raise ``DeliveryRejected`` when it cannot load.
 
     A file is rejected when a header repeats a column, when headers look like translated FOCUS
     names, when it is another FOCUS dataset, or when a column every row needs is missing.
@@ -228,9 +228,9 @@ class Chunk:
 def chunk_normalise(
     *, table: pa.Table, plan: ColumnPlan, first_row: int, warnings: WarningLog
 ) -> tuple[pa.Table, Chunk]:
-    """SpendRow-shaped columns for one chunk, plus the chunk with its errors and bad rows.
+    """Stored-field columns for one chunk, plus the chunk with its errors and bad rows.
 
-    The returned table has one column per SpendRow FOCUS field (text, decimal text, UTC
+    The returned table has one column per stored FOCUS field (text, decimal text, UTC
     timestamps, tags and extras as JSON text), ``charge_month`` and ``source_row``.
     """
     table = table_bom_strip(table)
