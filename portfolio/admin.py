@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.contrib import admin
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from portfolio.models import (
@@ -74,8 +75,11 @@ class DailySpendAdmin(ReadOnlyAdmin):
 @admin.register(SpendBlock)
 class SpendBlockAdmin(ReadOnlyAdmin):
     list_display = ["delivery", "index", "row_count", "created_at"]
-    # The Parquet bytes are not for reading in a form.
+    # The Parquet bytes (megabytes a block) are neither shown nor read for the pages.
     exclude = ["data"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[SpendBlock]:
+        return super().get_queryset(request).defer("data")
 
 
 @admin.register(CostCenter)
