@@ -631,9 +631,16 @@ def _with_share(
     return replace(section, **{attribute: share})
 
 
+# Warnings that say what a delivery replaced, not that its data is doubtful.
+_NOTICES = frozenset({"superseded_slice"})
+
+
 def _freshness(*, rows: QuerySet) -> DataFreshness:
+    # The latest delivery that brought rows: a replay of files already loaded brings none.
     delivery = (
-        Delivery.objects.filter(status=Delivery.Status.LOADED)
+        Delivery.objects.filter(
+            status=Delivery.Status.LOADED, duplicate_of__isnull=True, rows_loaded__gt=0
+        )
         .order_by(F("finished_at").desc(nulls_last=True), "-id")
         .first()
     )
@@ -649,7 +656,9 @@ def _freshness(*, rows: QuerySet) -> DataFreshness:
         delivery_id=delivery.pk if delivery else None,
         loaded_at=(delivery.finished_at or delivery.updated_at) if delivery else None,
         rows_loaded=delivery.rows_loaded if delivery else 0,
-        warnings_count=len(delivery.warnings) if delivery else 0,
+        warnings_count=(
+            sum(1 for w in delivery.warnings if w.get("code") not in _NOTICES) if delivery else 0
+        ),
         focus_version=delivery.focus_version if delivery else "",
         oldest_charge_date=oldest.date() if oldest else None,
         # Not the latest charge end: a monthly fee would claim the whole month already.

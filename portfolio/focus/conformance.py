@@ -844,15 +844,25 @@ def _json_object(text: str | None) -> bool:
 def findings_summary(*, reports: Iterable[dict[str, Any]]) -> tuple[int, str | None, int]:
     """How many findings the reports hold, and the most frequent kind in plain words.
 
-    Returns ``(findings, plain_words_of_the_kind_flagging_most_rows or None, its_rows)``.
+    Returns ``(findings, plain_words_of_the_kind_flagging_most_rows or None, its_rows)``. A
+    kind found in several columns of one delivery (dates in four date columns) counts the rows
+    of its column with the most: the same rows are usually flagged in each, and adding them up
+    would count a row once per column.
     """
     findings = 0
     rows: dict[str, int] = {}
+    values: dict[str, int] = {}
     for report in reports:
+        widest: dict[str, int] = {}
         for finding in (report or {}).get("findings", []):
             findings += 1
-            rows[finding["code"]] = rows.get(finding["code"], 0) + finding.get("count", 0)
+            code, count = finding["code"], finding.get("count", 0)
+            widest[code] = max(widest.get(code, 0), count)
+            values[code] = values.get(code, 0) + count
+        for code, count in widest.items():
+            rows[code] = rows.get(code, 0) + count
     if not rows:
         return 0, None, 0
-    top = max(sorted(rows), key=lambda code: rows[code])
+    # Ties go to the kind flagging more values in all: the one found in more columns.
+    top = max(sorted(rows), key=lambda code: (rows[code], values[code]))
     return findings, PLAIN_WORDS.get(top, top.replace("_", " ")), rows[top]

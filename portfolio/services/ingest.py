@@ -445,9 +445,7 @@ def _mark_running(delivery: Delivery, chunk_rows: int) -> None:
     # Committed before the load starts, so readers see the job running while it loads.
     expected: int | None = 0
     for entry in delivery.files:
-        estimate = entry.get("rows_estimate")
-        if estimate is None:
-            estimate = file_rows_estimate(Path(entry["path"]), entry["format"])
+        estimate = _rows_estimate(entry)
         if estimate is None or expected is None:
             expected = None
             continue
@@ -462,6 +460,14 @@ def _mark_running(delivery: Delivery, chunk_rows: int) -> None:
             "status", "started_at", "rows_expected", "rows_done", "chunk_rows", "updated_at",
         ]
     )  # fmt: skip
+
+
+def _rows_estimate(entry: dict[str, Any]) -> int | None:
+    """A file's data rows as counted when it was recorded, or when cheap to know now."""
+    estimate = entry.get("rows_estimate")
+    if estimate is None:
+        estimate = file_rows_estimate(Path(entry["path"]), entry["format"])
+    return estimate
 
 
 def _plan_record(delivery: Delivery, plan: _Plan, chunks: int) -> bool:
@@ -485,6 +491,10 @@ def _plan_record(delivery: Delivery, plan: _Plan, chunks: int) -> bool:
         for file_index in plan.commitment_files:
             files[file_index] = {**files[file_index], "dataset": _COMMITMENT_DATASET}
         locked.files = files
+        if locked.rows_expected is not None and plan.commitment_files:
+            # Commitment files' rows load into commitments, not spend: progress leaves them out.
+            counted = sum(_rows_estimate(files[index]) or 0 for index in plan.commitment_files)
+            locked.rows_expected = max(locked.rows_expected - counted, 0)
         locked.chunks_total = chunks
         locked.warnings = plan.warnings.as_list()
         locked.errors = [error.as_dict() for error in plan.errors]
@@ -492,7 +502,7 @@ def _plan_record(delivery: Delivery, plan: _Plan, chunks: int) -> bool:
         locked.conformance = conformance
         locked.save(
             update_fields=["files", "chunks_total", "warnings", "errors", "rows_rejected",
-                           "conformance", "updated_at"]
+                           "conformance", "rows_expected", "updated_at"]
         )  # fmt: skip
         settled = locked.chunks.exclude(status=DeliveryChunk.Status.QUEUED).count()
         return bool(plan.errors) or settled == chunks

@@ -129,3 +129,11 @@ def test_a_bad_commitment_value_rejects_the_delivery_naming_row_and_column(tmp_p
         'commitments.csv data row 3, column ContractCommitmentCost: "lots" is not a number.'
     )
     assert Commitment.objects.count() == 0
+
+
+def test_progress_counts_the_cost_rows_only_when_commitment_files_come_along():
+    delivery = _ingest(COST, COMMITMENTS)
+
+    cost_rows = len(csv_rows(COST))
+    assert delivery.status == Delivery.Status.LOADED
+    assert (delivery.rows_done, delivery.rows_expected) == (cost_rows, cost_rows)

@@ -611,3 +611,28 @@ def test_a_charge_dated_in_a_future_year_does_not_take_over_the_brief():
     [usd] = brief.currencies
     assert usd.this_month == Amount(Decimal("120.00"), Decimal("120.00"))
     assert usd.last_month == Amount(Decimal("100.00"), Decimal("100.00"))
+
+
+@pytest.mark.django_db
+def test_the_footer_describes_the_latest_delivery_that_brought_rows_and_its_data_warnings():
+    from django.utils import timezone
+
+    from portfolio.services.ingest import delivery_create, delivery_ingest
+    from tests.conftest import SAMPLES_DIR
+
+    sample = SAMPLES_DIR / "synthetic-azure-focus1.2.csv"
+    first = delivery_ingest(delivery=delivery_create(paths=[sample]))
+    replay = delivery_ingest(delivery=delivery_create(paths=[sample]))
+    assert (replay.duplicate_of_id, replay.rows_loaded) == (first.pk, 0)
+
+    freshness = portfolio_brief_build().freshness
+    assert (freshness.delivery_id, freshness.rows_loaded) == (first.pk, 100)
+
+    notices = Delivery.objects.create(
+        status=Delivery.Status.LOADED, rows_loaded=5, finished_at=timezone.now(),
+        warnings=[{"code": "superseded_slice", "message": "replaced"},
+                  {"code": "older_export_not_applied", "message": "kept aside"},
+                  {"code": "precision_rounded", "message": "rounded"}],
+    )  # fmt: skip
+    freshness = portfolio_brief_build().freshness
+    assert (freshness.delivery_id, freshness.warnings_count) == (notices.pk, 2)
