@@ -36,6 +36,9 @@ DAILY_DIMENSIONS = (
 )  # fmt: skip
 
 DECIMAL = pa.decimal128(38, 18)
+# Sums of stored amounts: a row holds up to 1e20, and decimal128 wraps past about 1.7e20, so
+# sums read from rows are made in decimal256, exact for any number of rows.
+WIDE = pa.decimal256(76, 18)
 _DECIMAL_FIELDS = tuple(name for name, kind in FIELD_KINDS.items() if kind == "decimal")
 # Columns a block holds besides the FOCUS fields. A row's billing slice is that of its
 # delivery, billing account and billing period start; readers add ``billing_slice_id``.
@@ -51,6 +54,11 @@ def decimals_typed(table: pa.Table) -> pa.Table:
     The text was checked to fit numeric(38, 18) when it was normalised, so the cast is exact.
     """
     return _cast(table, _DECIMAL_FIELDS, DECIMAL)
+
+
+def widened(table: pa.Table, names: Sequence[str]) -> pa.Table:
+    """The table with the ``names`` amounts in ``WIDE``, to be summed without overflow."""
+    return _cast(table, names, WIDE)
 
 
 def costs_typed(table: pa.Table) -> pa.Table:

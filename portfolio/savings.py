@@ -15,7 +15,7 @@ from decimal import Decimal
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from portfolio.rowstore import row_blocks
+from portfolio.rowstore import row_blocks, widened
 
 _COSTS = ("list_cost", "contracted_cost", "effective_cost")
 
@@ -90,6 +90,7 @@ def _prepaid_mask(block: pa.Table) -> pa.Array:
 def _by_currency(block: pa.Table) -> dict[str, dict[str, Decimal]]:
     if not block.num_rows:
         return {}
+    block = widened(block, _COSTS)
     grouped = block.group_by("billing_currency", use_threads=False).aggregate(
         [*((name, "sum") for name in _COSTS), ([], "count_all")]
     )

@@ -23,7 +23,7 @@ from finops_exec.api_errors import ApplicationError
 from finops_exec.exact import ExactSum
 from portfolio.focus.normalise import FIELD_KINDS
 from portfolio.models import DailySpend
-from portfolio.rowstore import COSTS, DAILY_DIMENSIONS, row_blocks
+from portfolio.rowstore import COSTS, DAILY_DIMENSIONS, WIDE, row_blocks
 from scopes.categorization import tag_values
 from scopes.models import Scope, TechnologyCategory
 from scopes.selectors import (
@@ -349,7 +349,7 @@ def _rows_grouped(block: pa.Table, dimensions: Sequence[str]) -> pa.Table:
             keyed[f"dim_{i}"] = block.column(name)
     keyed["billing_currency"] = block.column("billing_currency")
     for field in COST_FIELDS:
-        keyed[field] = block.column(field)
+        keyed[field] = pc.cast(block.column(field), WIDE)
     keyed["row_count"] = pa.array([1] * block.num_rows, pa.int64())
     table = pa.table(keyed)
     keys = [*(f"dim_{i}" for i in range(len(dimensions))), "billing_currency"]

@@ -162,6 +162,15 @@ def unit_costs(
         )
         if not block.num_rows:
             continue
+        # Summed in decimal256: stored amounts reach 1e20, beyond which decimal128 wraps.
+        wide = pa.decimal256(76, 18)
+        block = block.set_column(
+            block.schema.get_field_index("effective_cost"), "effective_cost",
+            pc.cast(block.column("effective_cost"), wide),
+        ).set_column(
+            block.schema.get_field_index("consumed_base_quantity"), "consumed_base_quantity",
+            pc.cast(block.column("consumed_base_quantity"), wide),
+        )  # fmt: skip
         partials.append(
             block.select([*keys, "effective_cost", "consumed_base_quantity"])
             .group_by(keys, use_threads=False)

@@ -383,7 +383,7 @@ def _decimal_fit(chunk: Chunk, name: str, text: pa.Array, suspect: pa.Array) -> 
             fitted = exact.quantize(_QUANTUM, context=_EXACT)
         else:
             fitted = _LIMIT
-        if abs(fitted) >= _LIMIT:
+        if fitted.copy_abs() >= _LIMIT:  # abs() would round to the context's 28 digits
             chunk.error(
                 index, name, value,
                 f"is too large (at most {INTEGER_DIGITS} digits before the decimal point).",

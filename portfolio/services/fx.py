@@ -30,7 +30,7 @@ from finops_exec.api_errors import ApplicationError
 from finops_exec.exact import ExactSum, money_str
 from portfolio.focus.errors import MAX_ERRORS, RowError
 from portfolio.models import FxRate
-from portfolio.rowstore import row_blocks
+from portfolio.rowstore import row_blocks, widened
 
 logger = logging.getLogger(__name__)
 
@@ -269,6 +269,7 @@ def pricing_currency_totals(*, rows: Iterable[pa.Table] | None = None) -> list[d
         priced = block.filter(pc.is_valid(block.column("pricing_currency")))
         if not priced.num_rows:
             continue
+        priced = widened(priced, ["pricing_currency_effective_cost"])
         grouped = priced.group_by("pricing_currency", use_threads=False).aggregate(
             [("pricing_currency_effective_cost", "sum")]
         )

@@ -93,6 +93,7 @@ from portfolio.services.spend_load import (
     PreparedChunk,
     SliceKey,
     SliceRegistry,
+    SumTooLarge,
     billing_slice_change_warning,
     billing_slices_measure,
     billing_slices_promote,
@@ -792,7 +793,13 @@ class _ChunkLoader:
         )
         if result.errors:
             return _Normalised(None, warnings, result.errors, len(result.bad_rows))
-        prepared = spend_chunk_prepare(table=table, file_index=file_index, rules=self.rules)
+        try:
+            prepared = spend_chunk_prepare(table=table, file_index=file_index, rules=self.rules)
+        except SumTooLarge as exc:
+            column = self._column_plan(file_index, entry["name"], raw.column_names).sources
+            error = RowError(entry["name"], None, column.get(exc.column, exc.column), None,
+                             str(exc))  # fmt: skip
+            return _Normalised(None, warnings, [error], 0)
         return _Normalised(prepared, warnings, [], 0)
 
     def store(self, chunk: DeliveryChunk, normalised: _Normalised) -> _Outcome:

@@ -28,6 +28,7 @@ from portfolio.models import BillingSlice, DailySpend, Delivery, SpendBlock
 from portfolio.rowstore import (
     COSTS,
     DAILY_DIMENSIONS,
+    WIDE,
     block_encode,
     costs_typed,
     slice_ids_of,
@@ -190,8 +191,10 @@ def daily_sums(table: pa.Table) -> pa.Table:
     keyed = keyed.append_column("whole_month", whole_month)
     keyed = keyed.append_column("charge_period_start", start)
     keyed = keyed.append_column("charge_period_end", table.column("charge_period_end"))
+    wide = _sums_may_overflow(table)
     for name in COSTS:
-        keyed = keyed.append_column(name, _decimal(table.column(name)))
+        column = _decimal(table.column(name))
+        keyed = keyed.append_column(name, pc.cast(column, WIDE) if wide else column)
     sums = keyed.group_by(keys, use_threads=False).aggregate(
         [
             ([], "count_all"),
@@ -200,10 +203,66 @@ def daily_sums(table: pa.Table) -> pa.Table:
             *((name, "sum") for name in COSTS),
         ]
     )
-    return sums.rename_columns(
+    sums = sums.rename_columns(
         {"count_all": "row_count", "charge_period_start_min": "charge_period_start",
          "charge_period_end_max": "charge_period_end", **{f"{n}_sum": n for n in COSTS}}
     )  # fmt: skip
+    if wide:
+        sums = _sums_narrowed(sums)
+    return sums
+
+
+# Sums are exact in decimal128(38, 18) only below its limit (about 1.7e20); the database keeps
+# numeric(38, 18), below 1e20. Amounts that could reach either are summed in decimal256.
+STORABLE = Decimal(10) ** 20
+
+
+class SumTooLarge(Exception):
+    """A daily sum that numeric(38, 18) cannot hold; ``error`` says which and how large."""
+
+    def __init__(self, *, column: str, value: Decimal, day: dt.date, account: str) -> None:
+        self.column, self.value, self.day, self.account = column, value, day, account
+        super().__init__(
+            f"the rows of billing account {account} on {day:%Y-%m-%d} sum to "
+            f"{_plain(value)}, more than a total can hold (at most 20 digits before the "
+            "decimal point)."
+        )
+
+
+def _plain(value: Decimal) -> str:
+    # Every digit, without the context rounding that normalize() would apply.
+    text = format(value, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _sums_may_overflow(table: pa.Table) -> bool:
+    """Whether some group sum of the chunk could reach the storable limit."""
+    largest = Decimal(0)
+    for name in COSTS:
+        bounds = pc.min_max(table.column(name)).as_py()
+        for value in (bounds["min"], bounds["max"]):
+            if value is not None:
+                largest = max(largest, Decimal(value).copy_abs())
+    # An upper bound: every row as large as the largest, all in one group.
+    return largest * max(table.num_rows, 1) >= STORABLE / 2
+
+
+def _sums_narrowed(sums: pa.Table) -> pa.Table:
+    """Wide sums back to decimal128(38, 18); ``SumTooLarge`` when one cannot be stored."""
+    for name in COSTS:
+        column = sums.column(name)
+        bounds = pc.min_max(column).as_py()
+        for value in (bounds["min"], bounds["max"]):
+            # copy_abs, not abs(): abs() rounds to the context's 28 digits.
+            if value is not None and value.copy_abs() >= STORABLE:
+                where = pc.index(column, pa.scalar(value, WIDE)).as_py()
+                raise SumTooLarge(
+                    column=name, value=value, day=sums.column("charge_day")[where].as_py(),
+                    account=sums.column("billing_account_id")[where].as_py(),
+                )  # fmt: skip
+        position = sums.schema.get_field_index(name)
+        sums = sums.set_column(position, name, pc.cast(column, pa.decimal128(38, 18)))
+    return sums
 
 
 def _decimal(column: pa.ChunkedArray) -> pa.ChunkedArray:

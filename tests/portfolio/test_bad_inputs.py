@@ -105,6 +105,15 @@ def test_an_exponent_beyond_what_decimal_holds_rounds_a_tiny_amount_to_zero(tmp_
     assert _findings(delivery, "precision_rounded")[0]["rows"] == [1]
 
 
+def test_an_amount_rounded_to_the_largest_storable_one_loads(tmp_path):
+    value = "99999999999999999999.9999999999999999994"
+    delivery = _ingest(_copy_with(tmp_path, "edge.csv", 1, "BilledCost", value))
+
+    assert delivery.status == Delivery.Status.LOADED
+    first = next(row for row in rows_list(every=True) if row["source_row"] == 1)
+    assert first["billed_cost"] == Decimal("99999999999999999999.999999999999999999")
+
+
 def test_the_largest_storable_amount_loads_exactly(tmp_path):
     value = "99999999999999999999.999999999999999999"
     delivery = _ingest(_copy_with(tmp_path, "edge.csv", 1, "BilledCost", value))
@@ -151,6 +160,50 @@ def test_more_than_18_decimal_places_round_half_to_even_with_a_warning(tmp_path)
     }
     assert _findings(delivery, "precision_rounded")[0]["rows"] == [1, 2, 3, 4]
     assert delivery.totals["USD"]["billed_cost"] == str(sum(expected)).rstrip("0")
+
+
+def _big_rows(tmp_path: Path, name: str, value: str, days: list[str]) -> Path:
+    """A copy of SMALL's first row once per charge day in ``days``, every cost ``value``."""
+    header, rows = _rows()
+    first = rows[0]
+    made = []
+    for index, day in enumerate(days):
+        row = list(first)
+        for column in ("BilledCost", "EffectiveCost", "ListCost", "ContractedCost"):
+            row[header.index(column)] = value
+        row[header.index("ChargePeriodStart")] = f"{day}T00:00:00Z"
+        row[header.index("ChargePeriodEnd")] = f"{day}T01:00:00Z"
+        row[header.index("ResourceId")] = f"res-big-{index}"
+        made.append(row)
+    return _write(tmp_path / name, header, made)
+
+
+def test_a_daily_sum_beyond_what_a_total_can_hold_is_rejected_not_wrapped(tmp_path):
+    path = _big_rows(tmp_path, "wrap.csv", "90000000000000000000", ["2025-03-05"] * 3)
+
+    assert _rejected(_ingest(path)) == [
+        "wrap.csv, column BilledCost: the rows of billing account ba-1001 on 2025-03-05 sum "
+        "to 270000000000000000000, more than a total can hold (at most 20 digits before the "
+        "decimal point)."
+    ]
+
+
+def test_sums_of_the_largest_amounts_over_several_days_stay_exact(tmp_path, practitioner_api):
+    value = "99999999999999999999.999999999999999999"
+    path = _big_rows(tmp_path, "edge-days.csv", value, ["2025-03-05", "2025-03-06"])
+
+    delivery = _ingest(path)
+
+    assert delivery.status == Delivery.Status.LOADED
+    total = 2 * Decimal(value)
+    assert Decimal(delivery.totals["USD"]["billed_cost"]) == total
+    for group_by in ("billing_account_id", "resource_id", "day"):
+        body = practitioner_api.get(f"/api/v1/spend/?group_by={group_by}").json()
+        assert sum(Decimal(row["billed_cost"]) for row in body["results"]) == total, group_by
+    same_resource = practitioner_api.get(
+        "/api/v1/spend/?group_by=billing_account_id,sku_id"
+    ).json()["results"]
+    assert [Decimal(row["billed_cost"]) for row in same_resource] == [total]
 
 
 # Bytes that cannot be stored or read --------------------------------------------------------
