@@ -511,17 +511,31 @@ def _enumeration_column(
     return pc.take(pa.array(fixed, pa.string()), indices)
 
 
+def _not_json(word: str) -> Any:
+    # NaN and Infinity are JavaScript, not JSON: Python reads them, databases refuse them.
+    raise ValueError(f"{word} is not JSON")
+
+
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if number in (float("inf"), float("-inf")):
+        raise ValueError(f"{text} is beyond what JSON numbers hold")
+    return number
+
+
 def _tags_column(chunk: Chunk, raw: pa.Array) -> pa.Array:
     values, indices = _distinct(raw)
     texts: list[str] = []
     broken: list[bool] = []
     for value in values:
         try:
-            parsed = json.loads(value)
+            parsed = json.loads(value, parse_constant=_not_json, parse_float=_finite_float)
         except ValueError:
             parsed = None
-        ok = isinstance(parsed, dict)
-        texts.append(json.dumps(parsed, ensure_ascii=False) if ok else "{}")
+        text = json.dumps(parsed, ensure_ascii=False) if isinstance(parsed, dict) else None
+        # JSON allows a NUL character in strings; a database JSON value does not.
+        ok = text is not None and "\\u0000" not in text
+        texts.append(text if ok else "{}")
         broken.append(not ok)
     result = pc.fill_null(pc.take(pa.array(texts, pa.string()), indices), "{}")
     invalid = pc.fill_null(pc.take(pa.array(broken, pa.bool_()), indices), False)

@@ -194,6 +194,24 @@ def test_broken_tags_are_a_warning_and_the_text_is_kept_in_extras(tmp_path):
     assert (warning["column"], warning["rows"]) == ("Tags", [2])
 
 
+@pytest.mark.parametrize(
+    "tags",
+    ['{"team": NaN}', '{"team": Infinity}', '{"cost": 1e400}', '{"team": "a\\u0000b"}'],
+)
+def test_tags_no_database_json_can_hold_are_broken_tags(tmp_path, tags):
+    # Python reads NaN, Infinity, 1e400 and NUL characters as JSON; PostgreSQL refuses them.
+    path = _copy_with(tmp_path, SMALL, "odd-tags.csv", 2, "Tags", tags)
+
+    delivery = _ingest(path)
+
+    row = _row(2)
+    assert delivery.status == Delivery.Status.LOADED
+    assert row["tags"] == {}
+    assert row["extras"] == {"Tags": tags}
+    warning = next(w for w in delivery.warnings if w["code"] == "invalid_tags")
+    assert (warning["column"], warning["rows"]) == ("Tags", [2])
+
+
 def test_enumeration_case_drift_is_corrected_with_a_warning(tmp_path):
     path = _copy_with(tmp_path, SMALL, "enum.csv", 1, "ChargeFrequency", "usage-based")
 
