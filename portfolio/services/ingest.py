@@ -548,6 +548,11 @@ def delivery_ingest(
     except Exception:
         logger.exception("ingest %s: failed unexpectedly", delivery.pk)
         delivery = delivery_fail(delivery_id=delivery.pk)
+    except KeyboardInterrupt:
+        # Stopped by hand (Ctrl-C): nothing half-loaded may stay behind as "running".
+        logger.warning("ingest %s: interrupted", delivery.pk)
+        delivery_fail(delivery_id=delivery.pk, message=_INTERRUPTED)
+        raise
     _log_outcome(delivery, started)
     return delivery
 
@@ -975,6 +980,7 @@ def _record_failed(delivery: Delivery, message: str) -> None:
     delivery.save()
 
 
+_INTERRUPTED = "The ingest was interrupted before it finished; nothing of it was stored."
 _STALE_MESSAGE = (
     "The ingest stopped making progress (its worker was lost); nothing of it was stored. "
     "Load the files again."

@@ -419,3 +419,25 @@ def test_a_delivery_rejected_early_keeps_whole_file_counts_in_its_report(tmp_pat
         files=_entries(bad), commitments_known=lambda ids: set()
     )
     assert delivery.conformance["files"][0]["rows"] == len(rows) == 1000
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_a_row_larger_than_a_read_block_is_named_not_called_a_cut_short_file(tmp_path, compress):
+    header, rows = _rows()
+    huge = list(rows[0])
+    huge[header.index("Tags")] = '{"note": "' + "x" * (10 * 1024 * 1024) + '"}'
+    before = rows * 1000
+    path = _write(tmp_path / "huge.csv", header, [*before, huge, *rows])
+    if compress:
+        path = tmp_path / "huge.csv.gz"
+        path.write_bytes(gzip.compress((tmp_path / "huge.csv").read_bytes()))
+
+    delivery = _ingest(path)
+    # The rows read before the big one: whole read blocks, whatever their count.
+    read = int(delivery.errors[0]["message"].split("after data row ")[1].split()[0])
+    assert 0 <= read <= len(before)
+    assert _rejected(delivery) == [
+        f"{path.name}: cannot be read as CSV: a row after data row {read} is larger than "
+        "2 MB. Such a row usually comes from a quote that is never closed, which makes the rest "
+        "of the file one value."
+    ]
