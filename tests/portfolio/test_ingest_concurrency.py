@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
+import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -228,3 +230,35 @@ def test_two_month_to_date_exports_ingested_at_once_keep_the_fuller_one(attempt)
     assert list(
         BillingSlice.objects.filter(is_current=True).values_list("delivery", flat=True)
     ) == [fuller.pk]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ctrl_c_on_ingest_focus_fails_the_delivery_and_leaves_nothing_staged(tmp_path):
+    _postgres_check()
+    path = tmp_path / "focus.csv"
+    focus_file_generate(rows=60_000, path=path, seed=9, months=2)
+    command = subprocess.Popen(
+        [sys.executable, "manage.py", "ingest_focus", str(path), "--chunk-rows=1000"],
+        cwd=PROJECT_DIR, env=worker_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    deadline = time.monotonic() + 120
+    while True:
+        assert time.monotonic() < deadline, "the ingest never got under way"
+        assert command.poll() is None, "the ingest ended before it was interrupted"
+        delivery = Delivery.objects.order_by("-id").first()
+        if delivery is not None and delivery.rows_done > 0:
+            break
+        time.sleep(0.02)
+
+    command.send_signal(signal.SIGINT)
+    command.communicate(timeout=60)
+
+    delivery.refresh_from_db()
+    assert command.returncode != 0
+    assert (delivery.status, delivery.error_message) == (
+        Delivery.Status.FAILED,
+        "The ingest was interrupted before it finished; nothing of it was stored.",
+    )
+    assert rows_stored(delivery) == 0
+    assert not DailySpend.objects.filter(billing_slice__delivery=delivery).exists()
+    assert not BillingSlice.objects.filter(delivery=delivery).exists()
