@@ -15,6 +15,7 @@ from django.conf import settings
 
 from portfolio.models import Delivery
 from portfolio.services.ingest import (
+    deliveries_orphaned_fail,
     deliveries_stale_fail,
     delivery_chunk_run,
     delivery_fail,
@@ -116,7 +117,7 @@ def deliveries_stale_fail_task() -> None:
 
     Meant for beat every few minutes; it is cheap and safe to run often (see the service).
     """
-    failed = deliveries_stale_fail(
+    failed = deliveries_orphaned_fail() + deliveries_stale_fail(
         idle_seconds=STALE_AFTER_SECONDS, planning_seconds=STALE_PLANNING_AFTER_SECONDS
     )
     if failed:

@@ -20,6 +20,7 @@ from finops_exec.api_errors import ApplicationError
 from finops_exec.personas import PRACTITIONER, user_has_persona
 from portfolio.models import Delivery
 from portfolio.services.ingest import (
+    deliveries_orphaned_fail,
     delivery_create_from_uploads,
     delivery_enqueue,
     upload_bytes_check,
@@ -61,6 +62,9 @@ def _upload(request: HttpRequest) -> Delivery:
 
 
 def _list_render(request: HttpRequest, *, error: str = "", status: int = 200) -> HttpResponse:
+    # A delivery whose in-process loader was killed (the server stopped mid-upload) would
+    # otherwise show as running for ever.
+    deliveries_orphaned_fail()
     deliveries = Delivery.objects.select_related("created_by").order_by("-created_at", "-id")
     page = Paginator(deliveries, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"page": page, "error": error, "active": "ingests"}

@@ -229,6 +229,16 @@ class Migration(migrations.Migration):
                 fields=("delivery", "index"), name="block_unique_in_delivery"
             ),
         ),
+        migrations.AddField(
+            model_name="delivery",
+            name="runner",
+            field=models.CharField(
+                blank=True,
+                help_text="host:pid of the process loading the delivery in-process; empty when "
+                "Celery workers load it.",
+                max_length=200,
+            ),
+        ),
         migrations.RunPython(blocks_uncompressed, migrations.RunPython.noop, elidable=False),
         migrations.RunPython(rows_to_blocks, migrations.RunPython.noop, elidable=False),
         migrations.DeleteModel(

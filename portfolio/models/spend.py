@@ -68,6 +68,12 @@ class Delivery(models.Model):
         "columns, and findings with exact row counts and example rows.",
     )
     error_message = models.TextField(blank=True)
+    runner = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="host:pid of the process loading the delivery in-process; empty when "
+        "Celery workers load it.",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

@@ -442,7 +442,7 @@ def _rebatch(tables: Iterator[pa.Table], size: int) -> Iterator[pa.Table]:
         yield pa.concat_tables(pending).combine_chunks()
 
 
-def _mark_running(delivery: Delivery, chunk_rows: int) -> None:
+def _mark_running(delivery: Delivery, chunk_rows: int, runner: str = "") -> None:
     # Committed before the load starts, so readers see the job running while it loads.
     expected: int | None = 0
     for entry in delivery.files:
@@ -456,9 +456,11 @@ def _mark_running(delivery: Delivery, chunk_rows: int) -> None:
     delivery.rows_expected = expected
     delivery.rows_done = 0
     delivery.chunk_rows = chunk_rows
+    delivery.runner = runner[:200]
     delivery.save(
         update_fields=[
-            "status", "started_at", "rows_expected", "rows_done", "chunk_rows", "updated_at",
+            "status", "started_at", "rows_expected", "rows_done", "chunk_rows", "runner",
+            "updated_at",
         ]
     )  # fmt: skip
 
@@ -536,7 +538,7 @@ def delivery_ingest(
     Never raises for bad input or an unexpected error; the outcome is on the returned row.
     """
     started = time.monotonic()
-    _mark_running(delivery, chunk_rows)
+    _mark_running(delivery, chunk_rows, runner=_inline_worker())
     logger.info("ingest %s: started in-process, %s files", delivery.pk, len(delivery.files))
     try:
         original = _original_of(delivery)
@@ -985,6 +987,43 @@ _STALE_MESSAGE = (
     "The ingest stopped making progress (its worker was lost); nothing of it was stored. "
     "Load the files again."
 )
+
+
+_ORPHANED = (
+    "The process loading this delivery stopped before it finished (it was killed or crashed); "
+    "nothing of it was stored. Load the files again."
+)
+
+
+def deliveries_orphaned_fail() -> list[int]:
+    """Fail the deliveries whose in-process loader on this machine is gone; return their ids.
+
+    An ingest run in-process (``ingest_focus``, or an upload without workers) that is killed
+    leaves its delivery running, with no worker or broker to notice. Its runner names the
+    process; when that process no longer exists the delivery is failed and its staged rows
+    freed at once. Deliveries of other machines are left to ``deliveries_stale_fail``.
+    """
+    host = socket.gethostname()
+    running = Delivery.objects.filter(
+        status__in=[Delivery.Status.QUEUED, Delivery.Status.RUNNING], runner__startswith=f"{host}:"
+    ).values_list("pk", "runner")
+    failed = []
+    for pk, runner in list(running):
+        if not _process_alive(int(runner.rsplit(":", 1)[1])):
+            delivery = delivery_fail(delivery_id=pk, message=_ORPHANED)
+            if delivery.error_message == _ORPHANED:
+                failed.append(pk)
+    return failed
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process: alive
+    return True
 
 
 def deliveries_stale_fail(

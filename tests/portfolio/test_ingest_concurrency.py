@@ -262,3 +262,41 @@ def test_ctrl_c_on_ingest_focus_fails_the_delivery_and_leaves_nothing_staged(tmp
     assert rows_stored(delivery) == 0
     assert not DailySpend.objects.filter(billing_slice__delivery=delivery).exists()
     assert not BillingSlice.objects.filter(delivery=delivery).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_killed_ingest_focus_is_failed_by_the_next_run_which_loads_exactly(tmp_path):
+    _postgres_check()
+    path = tmp_path / "focus.csv"
+    focus_file_generate(rows=60_000, path=path, seed=10, months=2)
+    command = subprocess.Popen(
+        [sys.executable, "manage.py", "ingest_focus", str(path), "--chunk-rows=1000"],
+        cwd=PROJECT_DIR, env=worker_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    deadline = time.monotonic() + 120
+    while True:
+        assert time.monotonic() < deadline, "the ingest never got under way"
+        assert command.poll() is None, "the ingest ended before it was killed"
+        killed = Delivery.objects.order_by("-id").first()
+        if killed is not None and killed.rows_done > 0:
+            break
+        time.sleep(0.02)
+    command.kill()
+    command.communicate(timeout=60)
+    killed.refresh_from_db()
+    assert killed.status == Delivery.Status.RUNNING
+    assert rows_stored(killed) > 0
+    assert not BillingSlice.objects.filter(delivery=killed, is_current=True).exists()
+
+    rerun = subprocess.run(
+        [sys.executable, "manage.py", "ingest_focus", str(path)],
+        cwd=PROJECT_DIR, env=worker_env(), capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+
+    assert rerun.returncode == 0, rerun.stderr
+    assert f"delivery {killed.pk}: its earlier run was killed; marked failed" in rerun.stderr
+    killed.refresh_from_db()
+    assert killed.status == Delivery.Status.FAILED
+    assert killed.error_message.startswith("The process loading this delivery stopped")
+    assert rows_stored(killed) == 0
+    assert spend_totals(rows=spend_current()) == csv_totals(path)

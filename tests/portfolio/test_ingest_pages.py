@@ -198,3 +198,32 @@ def test_a_superseded_delivery_shows_which_delivery_replaced_its_slice(practitio
     assert (
         "What this delivery brought. 1 of its 1 billing slice does not count in totals"
     ) in earlier
+
+
+def test_the_list_fails_a_delivery_whose_in_process_loader_is_gone(practitioner_client):
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    host = socket.gethostname()
+    orphan = Delivery.objects.create(status=Delivery.Status.RUNNING, runner=f"{host}:{gone.pid}")
+    alive = Delivery.objects.create(status=Delivery.Status.RUNNING, runner=f"{host}:{os.getpid()}")
+    elsewhere = Delivery.objects.create(status=Delivery.Status.RUNNING, runner="other-host:1")
+
+    response = practitioner_client.get(reverse("portfolio:ingest-list"))
+
+    assert response.status_code == 200
+    statuses = dict(Delivery.objects.values_list("pk", "status"))
+    assert statuses == {
+        orphan.pk: Delivery.Status.FAILED,
+        alive.pk: Delivery.Status.RUNNING,
+        elsewhere.pk: Delivery.Status.RUNNING,
+    }
+    orphan.refresh_from_db()
+    assert orphan.error_message == (
+        "The process loading this delivery stopped before it finished (it was killed or "
+        "crashed); nothing of it was stored. Load the files again."
+    )

@@ -17,6 +17,7 @@ from finops_exec.api_errors import ApplicationError
 from portfolio.models import Delivery
 from portfolio.services.ingest import (
     CHUNK_ROWS,
+    deliveries_orphaned_fail,
     delivery_create,
     delivery_ingest,
     delivery_summary,
@@ -75,6 +76,9 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # An earlier run of this command killed on this machine left its delivery running.
+        for pk in deliveries_orphaned_fail():
+            self.stderr.write(f"delivery {pk}: its earlier run was killed; marked failed")
         try:
             delivery = delivery_create(paths=options["paths"], source=Delivery.Source.COMMAND)
         except ApplicationError as exc:
