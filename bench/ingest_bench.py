@@ -1,6 +1,7 @@
 """Ingest benchmark: full FOCUS ingest against a bare PostgreSQL COPY of the same file.
 
-    python bench/ingest_bench.py [--rows 1000000] [--workers-rows N] [--skip-workers]
+    python bench/ingest_bench.py [--rows 1000000] [--repeat 3] [--workers-rows N]
+                                 [--chunk-rows 50000] [--skip-workers]
 
 Generates a synthetic FOCUS file with ``generate_focus`` (cached in ``bench-output/``), creates
 its own database (``DATABASE_URL``, default ``postgres://postgres@127.0.0.1:5432/finops_bench``)
@@ -13,7 +14,10 @@ and drops it at the end, then times:
 (c) the same delivery loaded in chunks by one and by two Celery workers (needs ``REDIS_URL``,
     default ``redis://127.0.0.1:6379/15``).
 
-Only ratios measured in the same run are meaningful; nothing here is a test.
+Each part is measured ``--repeat`` times, (a) and (b) alternating on an emptied database, and
+the run with the median ratio (or speed-up) is reported with the ratios of every run: the
+machines are shared, and one slow moment in either half moves a single ratio a lot. Only ratios
+measured in the same run are meaningful; nothing here is a test.
 """
 
 from __future__ import annotations
@@ -21,10 +25,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
@@ -41,7 +47,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--workers-rows", type=int, default=None, help="Rows for part (c).")
-    parser.add_argument("--chunk-rows", type=int, default=100_000)
+    parser.add_argument("--chunk-rows", type=int, default=50_000)
+    parser.add_argument(
+        "--repeat", type=int, default=3,
+        help="Measure each part this many times, alternating; the medians are reported.",
+    )  # fmt: skip
     parser.add_argument("--skip-workers", action="store_true")
     parser.add_argument(
         "--schema", choices=("migrate", "models"), default="migrate",
@@ -59,14 +69,20 @@ def main() -> None:
     database_create(url)
     try:
         schema_create(env, args.schema)
-        report = {"rows": args.rows, "file_bytes": path.stat().st_size}
-        report["copy_seconds"] = bare_copy(url, path)
-        report.update(full_ingest(path, env))
-        print_report(report)
+        runs = []
+        for _ in range(args.repeat):
+            _data_clear(url)
+            run = {"copy_seconds": bare_copy(url, path)}
+            run.update(full_ingest(path, env))
+            runs.append(run)
+        print_ingest(args.rows, path.stat().st_size, runs)
         if not args.skip_workers:
             worker_path = focus_file(args.workers_rows or args.rows, env)
-            report.update(workers_compare(worker_path, url, redis_url, env, args.chunk_rows))
-            print_report(report, workers_only=True)
+            pairs = [
+                workers_compare(worker_path, url, redis_url, env, args.chunk_rows)
+                for _ in range(args.repeat)
+            ]
+            print_workers(pairs)
     finally:
         database_drop(url)
 
@@ -246,30 +262,35 @@ def _data_clear(url: str) -> None:
         )
 
 
-def print_report(report: dict[str, object], *, workers_only: bool = False) -> None:
-    rows = int(report["rows"])  # type: ignore[arg-type]
-    copy_s = float(report["copy_seconds"])  # type: ignore[arg-type]
-    ingest_s = float(report["ingest_seconds"])  # type: ignore[arg-type]
+def print_ingest(rows: int, size: int, runs: list[dict[str, Any]]) -> None:
+    ratios = [run["ingest_seconds"] / run["copy_seconds"] for run in runs]
+    middle = runs[ratios.index(statistics.median_low(ratios))]
+    copy_s, ingest_s = middle["copy_seconds"], middle["ingest_seconds"]
     lines = [
-        f"rows                          {rows:,} ({int(report['file_bytes']) / 1e6:,.0f} MB CSV)",  # type: ignore[arg-type]
+        f"rows                          {rows:,} ({size / 1e6:,.0f} MB CSV)",
         f"(a) bare COPY, UNLOGGED text  {copy_s:8.2f} s  {rows / copy_s:12,.0f} rows/s",
         f"(b) full ingest, in-process   {ingest_s:8.2f} s  {rows / ingest_s:12,.0f} rows/s",
-        f"ratio b/a                     {ingest_s / copy_s:8.2f}",
-        f"peak RSS of the ingest        {float(report['ingest_peak_rss_mb']):8.0f} MB",  # type: ignore[arg-type]
+        f"ratio b/a (median of {len(runs)})        {ingest_s / copy_s:8.2f}",
+        f"ratios of the runs            {', '.join(f'{r:.2f}' for r in ratios)}",
+        f"peak RSS of the ingest        {max(r['ingest_peak_rss_mb'] for r in runs):8.0f} MB"
+        " (highest run)",
+        f"ingest totals                 {json.dumps(middle['totals'])}",
     ]
-    lines.append(f"ingest totals                 {json.dumps(report['totals'])}")
-    if workers_only:
-        lines = []
-    if "one_worker_seconds" in report:
-        one = float(report["one_worker_seconds"])  # type: ignore[arg-type]
-        two = float(report["two_workers_seconds"])  # type: ignore[arg-type]
-        worker_rows = int(report["workers_rows"])  # type: ignore[arg-type]
-        lines += [
-            f"chunked, 1 worker             {one:8.2f} s  {worker_rows / one:12,.0f} rows/s",
-            f"chunked, 2 workers            {two:8.2f} s  {worker_rows / two:12,.0f} rows/s",
-            f"speed-up 2 vs 1 worker        {one / two:8.2f}",
-            f"chunks loaded by              {', '.join(report['two_worker_hosts'])}",  # type: ignore[arg-type]
-        ]
+    print("\n".join(lines), flush=True)
+
+
+def print_workers(pairs: list[dict[str, Any]]) -> None:
+    speedups = [pair["one_worker_seconds"] / pair["two_workers_seconds"] for pair in pairs]
+    middle = pairs[speedups.index(statistics.median_low(speedups))]
+    one, two = middle["one_worker_seconds"], middle["two_workers_seconds"]
+    rows = middle["workers_rows"]
+    lines = [
+        f"chunked, 1 worker             {one:8.2f} s  {rows / one:12,.0f} rows/s",
+        f"chunked, 2 workers            {two:8.2f} s  {rows / two:12,.0f} rows/s",
+        f"speed-up 2 vs 1 (median of {len(pairs)})  {one / two:8.2f}",
+        f"speed-ups of the runs         {', '.join(f'{s:.2f}' for s in speedups)}",
+        f"chunks loaded by              {', '.join(middle['two_worker_hosts'])}",
+    ]
     print("\n".join(lines), flush=True)
 
 
