@@ -412,15 +412,25 @@ def _slices_measured(
         .values_list("billing_slice_id", "charge_day")
         .annotate(start=Min("charge_period_start"), end=Max("charge_period_end"))
     )
-    measured: dict[int, tuple[dt.datetime, dt.datetime, set[str]]] = {}
+    measured: dict[int, _Span] = {}
     for slice_id, day, start, end in grouped:
-        known = measured.get(slice_id)
-        if known is None:
-            measured[slice_id] = (start, end, {day.isoformat()})
-        else:
-            known[2].add(day.isoformat())
-            measured[slice_id] = (min(start, known[0]), max(end, known[1]), known[2])
+        _span_add(measured, slice_id, day, start, end)
     return {key: (start, end, sorted(days)) for key, (start, end, days) in measured.items()}
+
+
+_Span = tuple[dt.datetime, dt.datetime, set[str]]
+
+
+def _span_add(
+    spans: dict[int, _Span], slice_id: int, day: dt.date, start: dt.datetime, end: dt.datetime
+) -> None:
+    """Widen a slice's (earliest start, latest end, charge days) by one day's sums."""
+    known = spans.get(slice_id)
+    if known is None:
+        spans[slice_id] = (start, end, {day.isoformat()})
+    else:
+        known[2].add(day.isoformat())
+        spans[slice_id] = (min(start, known[0]), max(end, known[1]), known[2])
 
 
 def _moment_text(moment: dt.datetime | None) -> str:
@@ -537,19 +547,14 @@ def billing_slices_measure(*, delivery: Delivery) -> DeliveryMeasures:
             **{name: ExactSum(name) for name in COSTS},
         )
     )
-    spans: dict[int, tuple[dt.datetime, dt.datetime, set[str]]] = {}
+    spans: dict[int, _Span] = {}
     rows_by_slice: dict[int, int] = {}
     totals: dict[str, dict[str, Decimal]] = {}
     count = 0
     for slice_id, day, currency, start, end, rows, sums, *costs in grouped:
         count += sums
         rows_by_slice[slice_id] = rows_by_slice.get(slice_id, 0) + rows
-        known = spans.get(slice_id)
-        if known is None:
-            spans[slice_id] = (start, end, {day.isoformat()})
-        else:
-            known[2].add(day.isoformat())
-            spans[slice_id] = (min(start, known[0]), max(end, known[1]), known[2])
+        _span_add(spans, slice_id, day, start, end)
         into = totals.setdefault(currency, {name: Decimal(0) for name in COSTS})
         for name, value in zip(COSTS, costs, strict=True):
             into[name] += value or Decimal(0)

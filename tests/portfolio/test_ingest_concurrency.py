@@ -232,11 +232,8 @@ def test_two_month_to_date_exports_ingested_at_once_keep_the_fuller_one(attempt)
     ) == [fuller.pk]
 
 
-@pytest.mark.django_db(transaction=True)
-def test_ctrl_c_on_ingest_focus_fails_the_delivery_and_leaves_nothing_staged(tmp_path):
-    _postgres_check()
-    path = tmp_path / "focus.csv"
-    focus_file_generate(rows=60_000, path=path, seed=9, months=2)
+def _ingest_focus_under_way(path: Path) -> tuple[subprocess.Popen, Delivery]:
+    """``manage.py ingest_focus`` started on ``path``, once it has stored some rows."""
     command = subprocess.Popen(
         [sys.executable, "manage.py", "ingest_focus", str(path), "--chunk-rows=1000"],
         cwd=PROJECT_DIR, env=worker_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -244,11 +241,19 @@ def test_ctrl_c_on_ingest_focus_fails_the_delivery_and_leaves_nothing_staged(tmp
     deadline = time.monotonic() + 120
     while True:
         assert time.monotonic() < deadline, "the ingest never got under way"
-        assert command.poll() is None, "the ingest ended before it was interrupted"
+        assert command.poll() is None, "the ingest ended before it could be stopped"
         delivery = Delivery.objects.order_by("-id").first()
         if delivery is not None and delivery.rows_done > 0:
-            break
+            return command, delivery
         time.sleep(0.02)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ctrl_c_on_ingest_focus_fails_the_delivery_and_leaves_nothing_staged(tmp_path):
+    _postgres_check()
+    path = tmp_path / "focus.csv"
+    focus_file_generate(rows=60_000, path=path, seed=9, months=2)
+    command, delivery = _ingest_focus_under_way(path)
 
     command.send_signal(signal.SIGINT)
     command.communicate(timeout=60)
@@ -269,18 +274,7 @@ def test_a_killed_ingest_focus_is_failed_by_the_next_run_which_loads_exactly(tmp
     _postgres_check()
     path = tmp_path / "focus.csv"
     focus_file_generate(rows=60_000, path=path, seed=10, months=2)
-    command = subprocess.Popen(
-        [sys.executable, "manage.py", "ingest_focus", str(path), "--chunk-rows=1000"],
-        cwd=PROJECT_DIR, env=worker_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )  # fmt: skip
-    deadline = time.monotonic() + 120
-    while True:
-        assert time.monotonic() < deadline, "the ingest never got under way"
-        assert command.poll() is None, "the ingest ended before it was killed"
-        killed = Delivery.objects.order_by("-id").first()
-        if killed is not None and killed.rows_done > 0:
-            break
-        time.sleep(0.02)
+    command, killed = _ingest_focus_under_way(path)
     command.kill()
     command.communicate(timeout=60)
     killed.refresh_from_db()
