@@ -132,9 +132,7 @@ def test_summarise_groups_by_tag_value_with_null_for_untagged_rows():
 def test_billing_currency_as_a_dimension_keeps_the_order_asked_for():
     spend_row_create(cost="3.00", billing_currency="EUR", provider_name="P")
 
-    groups = spend_summarise(
-        rows=spend_current(), group_by=["billing_currency", "provider_name"]
-    )
+    groups = spend_summarise(rows=spend_current(), group_by=["billing_currency", "provider_name"])
 
     assert groups == [
         {"billing_currency": "EUR", "provider_name": "P", **_costs("3.00"), "row_count": 1}
