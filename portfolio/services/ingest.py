@@ -547,13 +547,18 @@ def delivery_ingest(
         else:
             _ingest_inline(delivery, progress, chunk_rows)
             delivery = delivery_finalise(delivery_id=delivery.pk)
-    except Exception:
+    except Exception as exc:
+        if _interrupted(exc):
+            # Ctrl-C in the middle of a database call surfaces as the error it left behind.
+            logger.warning("ingest %s: interrupted", delivery.pk)
+            _fail_on_a_sound_connection(delivery.pk, _INTERRUPTED)
+            raise KeyboardInterrupt from exc
         logger.exception("ingest %s: failed unexpectedly", delivery.pk)
-        delivery = delivery_fail(delivery_id=delivery.pk)
+        delivery = _fail_on_a_sound_connection(delivery.pk, _GENERIC_FAILURE)
     except KeyboardInterrupt:
         # Stopped by hand (Ctrl-C): nothing half-loaded may stay behind as "running".
         logger.warning("ingest %s: interrupted", delivery.pk)
-        delivery_fail(delivery_id=delivery.pk, message=_INTERRUPTED)
+        _fail_on_a_sound_connection(delivery.pk, _INTERRUPTED)
         raise
     _log_outcome(delivery, started)
     return delivery
@@ -643,6 +648,33 @@ class _Prefetch:
             if item is self._DONE:
                 return
             yield item
+
+
+def _fail_on_a_sound_connection(delivery_id: int, message: str) -> Delivery:
+    """``delivery_fail``, on a new database connection if the failure broke the current one.
+
+    An interrupt in the middle of a COPY, or a lost server, leaves the connection unusable;
+    the delivery must still be marked failed and its staged rows removed.
+    """
+    try:
+        return delivery_fail(delivery_id=delivery_id, message=message)
+    except Exception:
+        logger.warning("ingest %s: reconnecting to record the failure", delivery_id, exc_info=True)
+        if not connection.in_atomic_block:
+            connection.close()
+        return delivery_fail(delivery_id=delivery_id, message=message)
+
+
+def _interrupted(exc: BaseException) -> bool:
+    """Whether ``exc`` was raised while handling a KeyboardInterrupt (Ctrl-C)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, KeyboardInterrupt):
+            return True
+        seen.add(id(current))
+        current = current.__context__ or current.__cause__
+    return False
 
 
 def _inline_worker() -> str:

@@ -256,10 +256,11 @@ def test_ctrl_c_on_ingest_focus_fails_the_delivery_and_leaves_nothing_staged(tmp
     command, delivery = _ingest_focus_under_way(path)
 
     command.send_signal(signal.SIGINT)
-    command.communicate(timeout=60)
+    _out, err = command.communicate(timeout=60)
 
     delivery.refresh_from_db()
-    assert command.returncode != 0
+    assert command.returncode != 0, err.decode()
+    assert delivery.status == Delivery.Status.FAILED, err.decode()
     assert (delivery.status, delivery.error_message) == (
         Delivery.Status.FAILED,
         "The ingest was interrupted before it finished; nothing of it was stored.",

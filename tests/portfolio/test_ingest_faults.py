@@ -253,3 +253,37 @@ def test_the_upload_page_says_so_when_the_broker_is_down(
     assert BROKER_DOWN in response.content.decode()
     assert list(upload_dir.glob("*/*")) == []
     assert Delivery.objects.get().status == Delivery.Status.FAILED
+
+
+def test_an_error_left_by_ctrl_c_counts_as_the_interrupt():
+    from portfolio.services.ingest import _interrupted
+
+    try:
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            raise RuntimeError("connection in an unknown state") from None
+    except RuntimeError as exc:
+        assert exc.__suppress_context__ and _interrupted(exc)
+    assert not _interrupted(ValueError("a plain failure"))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failure_is_recorded_even_when_the_first_attempt_to_record_it_fails(monkeypatch):
+    from portfolio.services import ingest
+
+    delivery = Delivery.objects.create(status=Delivery.Status.RUNNING)
+    real_fail, calls = ingest.delivery_fail, []
+
+    def fail_once(**kwargs):
+        calls.append(kwargs)
+        if len(calls) == 1:
+            raise RuntimeError("the connection broke")
+        return real_fail(**kwargs)
+
+    monkeypatch.setattr(ingest, "delivery_fail", fail_once)
+
+    failed = ingest._fail_on_a_sound_connection(delivery.pk, "stopped")
+
+    assert len(calls) == 2
+    assert (failed.status, failed.error_message) == (Delivery.Status.FAILED, "stopped")
