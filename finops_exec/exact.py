@@ -10,6 +10,7 @@ amount read back is a ``Decimal`` with all the digits that were written.
 from __future__ import annotations
 
 import decimal
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -20,8 +21,20 @@ from django.dispatch import receiver
 MONEY_MAX_DIGITS = 38
 MONEY_DECIMAL_PLACES = 18
 
-# Wide enough that summing millions of 38-digit amounts never rounds.
-_SUM_CONTEXT = decimal.Context(prec=80)
+# Wide enough that summing millions of 38-digit amounts never rounds. Python's default
+# context keeps 28 significant digits, fewer than numeric(38, 18) holds: every sum or
+# normalisation of stored amounts in Python goes through this one.
+SUM_CONTEXT = decimal.Context(prec=80)
+_SUM_CONTEXT = SUM_CONTEXT
+
+
+def exact_sum(values: Iterable[Decimal | None]) -> Decimal:
+    """The sum of ``values`` (None counts as nothing) without rounding any digit."""
+    total = Decimal(0)
+    for value in values:
+        if value is not None:
+            total = SUM_CONTEXT.add(total, value)
+    return total
 
 
 class ExactDecimalField(models.DecimalField):
@@ -107,11 +120,11 @@ def money_str(value: Decimal | None, places: int = 2) -> str:
     """
     if value is None:
         value = Decimal(0)
-    normalized = value.normalize()
+    normalized = value.normalize(SUM_CONTEXT)
     exponent = normalized.as_tuple().exponent
     assert isinstance(exponent, int)
     if -exponent < places:
-        normalized = normalized.quantize(Decimal(1).scaleb(-places))
+        normalized = normalized.quantize(Decimal(1).scaleb(-places), context=SUM_CONTEXT)
     text = format(normalized, "f")
     return "0." + "0" * places if text.startswith("-0") and Decimal(text) == 0 else text
 

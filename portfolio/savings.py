@@ -15,6 +15,7 @@ from decimal import Decimal
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from finops_exec.exact import exact_sum
 from portfolio.rowstore import row_blocks, widened
 
 _COSTS = ("list_cost", "contracted_cost", "effective_cost")
@@ -32,11 +33,11 @@ class CommitmentSavings:
 
     @property
     def savings_vs_list(self) -> Decimal:
-        return self.list_cost - self.effective_cost
+        return exact_sum([self.list_cost, -self.effective_cost])
 
     @property
     def savings_vs_contracted(self) -> Decimal:
-        return self.contracted_cost - self.effective_cost
+        return exact_sum([self.contracted_cost, -self.effective_cost])
 
 
 _COLUMNS = ("billing_currency", "charge_category", "commitment_discount_id", "billed_cost", *_COSTS)
@@ -59,16 +60,16 @@ def commitment_savings(*, rows: Iterable[pa.Table] | None = None) -> dict[str, C
         for currency, sums in _by_currency(left_out).items():
             known, count = prepaid.get(currency, ({name: Decimal(0) for name in _COSTS}, 0))
             for name in _COSTS:
-                known[name] += sums[name]
+                known[name] = exact_sum([known[name], sums[name]])
             prepaid[currency] = (known, count + int(sums["rows"]))
     result = {}
     for currency, sums in sorted(totals.items()):
         left_out = prepaid.get(currency, ({name: Decimal(0) for name in _COSTS}, 0))
         result[currency] = CommitmentSavings(
             billing_currency=currency,
-            list_cost=sums["list_cost"] - left_out[0]["list_cost"],
-            contracted_cost=sums["contracted_cost"] - left_out[0]["contracted_cost"],
-            effective_cost=sums["effective_cost"] - left_out[0]["effective_cost"],
+            list_cost=exact_sum([sums["list_cost"], -left_out[0]["list_cost"]]),
+            contracted_cost=exact_sum([sums["contracted_cost"], -left_out[0]["contracted_cost"]]),
+            effective_cost=exact_sum([sums["effective_cost"], -left_out[0]["effective_cost"]]),
             prepaid_rows_left_out=left_out[1],
         )
     return result
@@ -107,4 +108,4 @@ def _add(totals: dict[str, dict[str, Decimal]], block: pa.Table) -> None:
     for currency, sums in _by_currency(block).items():
         known = totals.setdefault(currency, {name: Decimal(0) for name in _COSTS})
         for name in _COSTS:
-            known[name] += sums[name]
+            known[name] = exact_sum([known[name], sums[name]])

@@ -27,7 +27,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 
 from finops_exec.api_errors import ApplicationError
-from finops_exec.exact import ExactSum, money_str
+from finops_exec.exact import ExactSum, exact_sum, money_str
 from portfolio.focus.errors import MAX_ERRORS, RowError
 from portfolio.models import FxRate
 from portfolio.rowstore import row_blocks, widened
@@ -275,7 +275,8 @@ def pricing_currency_totals(*, rows: Iterable[pa.Table] | None = None) -> list[d
         )
         for item in grouped.to_pylist():
             value = item["pricing_currency_effective_cost_sum"] or Decimal(0)
-            totals[item["pricing_currency"]] = totals.get(item["pricing_currency"], 0) + value
+            currency = item["pricing_currency"]
+            totals[currency] = exact_sum([totals.get(currency), value])
     return [
         {
             "pricing_currency": currency,

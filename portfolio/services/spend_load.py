@@ -23,7 +23,7 @@ import pyarrow.csv as pcsv
 from django.db import connection, transaction
 from django.db.models import Count, Max, Min, Sum
 
-from finops_exec.exact import ExactSum, money_str
+from finops_exec.exact import ExactSum, exact_sum, money_str
 from portfolio.models import BillingSlice, DailySpend, Delivery, SpendBlock
 from portfolio.rowstore import (
     COSTS,
@@ -557,7 +557,7 @@ def billing_slices_measure(*, delivery: Delivery) -> DeliveryMeasures:
         _span_add(spans, slice_id, day, start, end)
         into = totals.setdefault(currency, {name: Decimal(0) for name in COSTS})
         for name, value in zip(COSTS, costs, strict=True):
-            into[name] += value or Decimal(0)
+            into[name] = exact_sum([into[name], value])
     slices = list(BillingSlice.objects.filter(pk__in=spans))
     for item in slices:
         start, end, days = spans[item.pk]

@@ -66,3 +66,14 @@ def test_sums_of_many_small_amounts_are_exact_on_every_database():
     assert total == sum(amounts, Decimal(0))
     assert money_str(total) == "1.1608885258"
     assert DailySpend.objects.get(region_id="r3").billed_cost == Decimal("0.0000000004")
+
+
+def test_money_text_and_python_sums_keep_more_digits_than_the_default_context():
+    from finops_exec.exact import exact_sum
+
+    largest = Decimal("99999999999999999999.999999999999999999")
+    double = Decimal("199999999999999999999.999999999999999998")
+    assert money_str(largest) == "99999999999999999999.999999999999999999"
+    assert exact_sum([largest, largest, None]) == double
+    # What the default context gives: rounded to 28 digits.
+    assert largest + largest != double
