@@ -128,10 +128,12 @@ class IngestListApi(APIView):
         delivery = delivery_create_from_uploads(
             uploads=serializer.validated_data["file"], user=request.user
         )
+        delivery_enqueue(delivery=delivery)
+        # Without workers the ingest may already have run within this request: say how it is.
+        delivery.refresh_from_db(fields=["status"])
         body = IngestAcceptedOutputSerializer(
             {"id": delivery.pk, "status": delivery.status, "url": _detail_url(request, delivery)}
         ).data
-        delivery_enqueue(delivery=delivery)
         return Response(body, status=status.HTTP_202_ACCEPTED)
 
 

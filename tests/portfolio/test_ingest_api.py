@@ -148,3 +148,20 @@ def test_an_unknown_ingest_is_a_404(practitioner_api):
         "code": "not_found",
         "fields": {},
     }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_without_workers_the_upload_answer_says_the_delivery_is_already_loaded(
+    practitioner_api, upload_dir
+):
+    # No surrounding transaction here: the in-process ingest runs as the upload is taken in.
+    response = practitioner_api.post(reverse("ingest-list"), {"file": [_upload(B14)]},
+                                     format="multipart")  # fmt: skip
+
+    delivery = Delivery.objects.get()
+    assert response.status_code == 202
+    assert response.json() == {
+        "id": delivery.pk,
+        "status": "loaded",
+        "url": f"http://testserver/api/v1/ingests/{delivery.pk}/",
+    }
