@@ -227,3 +227,17 @@ def test_the_list_fails_a_delivery_whose_in_process_loader_is_gone(practitioner_
         "The process loading this delivery stopped before it finished (it was killed or "
         "crashed); nothing of it was stored. Load the files again."
     )
+
+
+def test_the_page_of_a_loaded_delivery_with_findings_does_not_say_no_errors(practitioner_client):
+    real = SAMPLES_DIR / "finopsfoundation-multicloud-focus1.0-real.csv"
+    delivery = delivery_ingest(delivery=delivery_create(paths=[real]))
+
+    html = practitioner_client.get(reverse("portfolio:ingest-detail", args=[delivery.pk]))
+    text = " ".join(html.content.decode().split())
+
+    assert delivery.status == Delivery.Status.LOADED
+    assert (
+        "No errors stopped the load; what does not follow FOCUS is listed under FOCUS "
+        "conformance." in text
+    )
