@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -241,3 +242,16 @@ def test_the_page_of_a_loaded_delivery_with_findings_does_not_say_no_errors(prac
         "No errors stopped the load; what does not follow FOCUS is listed under FOCUS "
         "conformance." in text
     )
+
+
+def test_the_list_shows_a_replay_as_already_loaded_not_as_stalled(practitioner_client):
+    sample = SAMPLES_DIR / "synthetic-azure-focus1.2.csv"
+    first = delivery_ingest(delivery=delivery_create(paths=[sample]))
+    replay = delivery_ingest(delivery=delivery_create(paths=[sample]))
+
+    html = practitioner_client.get(reverse("portfolio:ingest-list")).content.decode()
+    text = " ".join(re.sub(r"<[^>]+>", "", html).split())
+
+    assert replay.duplicate_of_id == first.pk
+    assert f"#{replay.pk} " in text
+    assert f"Loaded (already loaded by #{first.pk}) none again 0" in text
