@@ -25,7 +25,6 @@ MONEY_DECIMAL_PLACES = 18
 # context keeps 28 significant digits, fewer than numeric(38, 18) holds: every sum or
 # normalisation of stored amounts in Python goes through this one.
 SUM_CONTEXT = decimal.Context(prec=80)
-_SUM_CONTEXT = SUM_CONTEXT
 
 
 def exact_sum(values: Iterable[Decimal | None]) -> Decimal:
@@ -101,7 +100,7 @@ class _DecimalSum:
         if value is None:
             return
         amount = Decimal(str(value))
-        self.total = amount if self.total is None else _SUM_CONTEXT.add(self.total, amount)
+        self.total = amount if self.total is None else SUM_CONTEXT.add(self.total, amount)
 
     def finalize(self) -> str | None:
         return None if self.total is None else format(self.total, "f")
@@ -111,6 +110,15 @@ class _DecimalSum:
 def _register_sqlite_decimal_sum(sender: Any, connection: Any, **kwargs: Any) -> None:
     if connection.vendor == "sqlite":
         connection.connection.create_aggregate("FINOPS_DECIMAL_SUM", 1, _DecimalSum)
+
+
+def decimal_plain(value: Decimal) -> str:
+    """Every digit of ``value`` as plain text, without trailing zeros or exponent.
+
+    Unlike ``normalize()``, never rounds to the context's precision.
+    """
+    text = format(value, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def money_str(value: Decimal | None, places: int = 2) -> str:

@@ -18,6 +18,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from finops_exec.exact import decimal_plain
+
 # "1000 Tokens", "1M Tokens", "1.5K Requests": a block size, then the unit.
 _BLOCK = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KkMm]?)\s+(\S.*?)\s*$")
 _MULTIPLIERS = {"": Decimal(1), "k": Decimal(1000), "m": Decimal(1_000_000)}
@@ -95,13 +97,8 @@ def base_quantity_columns(*, quantity: pa.Array, unit: pa.Array) -> tuple[pa.Arr
     for row in pc.indices_nonzero(needs).to_pylist():
         if values[row] is not None:
             product = _RATE_CONTEXT.multiply(Decimal(values[row]), blocks[indices[row]])
-            values[row] = _plain(product)
+            values[row] = decimal_plain(product)
     return pa.array(values, pa.string()), base_unit
-
-
-def _plain(value: Decimal) -> str:
-    text = format(value, "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def unit_rate(*, cost: Decimal, base_quantity: Decimal, per: Decimal = Decimal(1)) -> Decimal:

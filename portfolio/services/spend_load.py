@@ -23,7 +23,7 @@ import pyarrow.csv as pcsv
 from django.db import connection, transaction
 from django.db.models import Count, Max, Min, Sum
 
-from finops_exec.exact import ExactSum, exact_sum, money_str
+from finops_exec.exact import ExactSum, decimal_plain, exact_sum, money_str
 from portfolio.models import BillingSlice, DailySpend, Delivery, SpendBlock
 from portfolio.rowstore import (
     COSTS,
@@ -191,9 +191,10 @@ def daily_sums(table: pa.Table) -> pa.Table:
     keyed = keyed.append_column("whole_month", whole_month)
     keyed = keyed.append_column("charge_period_start", start)
     keyed = keyed.append_column("charge_period_end", table.column("charge_period_end"))
+    table = costs_typed(table)
     wide = _sums_may_overflow(table)
     for name in COSTS:
-        column = _decimal(table.column(name))
+        column = table.column(name)
         keyed = keyed.append_column(name, pc.cast(column, WIDE) if wide else column)
     sums = keyed.group_by(keys, use_threads=False).aggregate(
         [
@@ -224,15 +225,9 @@ class SumTooLarge(Exception):
         self.column, self.value, self.day, self.account = column, value, day, account
         super().__init__(
             f"the rows of billing account {account} on {day:%Y-%m-%d} sum to "
-            f"{_plain(value)}, more than a total can hold (at most 20 digits before the "
+            f"{decimal_plain(value)}, more than a total can hold (at most 20 digits before the "
             "decimal point)."
         )
-
-
-def _plain(value: Decimal) -> str:
-    # Every digit, without the context rounding that normalize() would apply.
-    text = format(value, "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def _sums_may_overflow(table: pa.Table) -> bool:
@@ -263,12 +258,6 @@ def _sums_narrowed(sums: pa.Table) -> pa.Table:
         position = sums.schema.get_field_index(name)
         sums = sums.set_column(position, name, pc.cast(column, pa.decimal128(38, 18)))
     return sums
-
-
-def _decimal(column: pa.ChunkedArray) -> pa.ChunkedArray:
-    if pa.types.is_decimal(column.type):
-        return column
-    return pc.cast(column, pa.decimal128(38, 18))
 
 
 _DAILY_FIELDS = (*DAILY_DIMENSIONS, "row_count", "charge_period_start", "charge_period_end",
