@@ -80,6 +80,7 @@ from portfolio.focus.reader import (
     file_format_detect,
     file_header_read,
     file_rows_estimate,
+    line_breaks_count,
     zip_archives_expand,
 )
 from portfolio.models import Delivery
@@ -213,7 +214,7 @@ def _file_describe(path: Path) -> dict[str, Any]:
                 hashed.result()
             hashed = hasher.submit(digest.update, block)
             if fmt == CSV:
-                lines += block.count(b"\n")
+                lines += line_breaks_count(block)
                 last = block[-1:]
         if hashed is not None:
             hashed.result()

@@ -48,37 +48,45 @@ _DAYS_NAMED = 5
 class SliceRegistry:
     """The billing slices of one delivery, created as new (account, period) pairs appear.
 
-    Slices are created not current, each in its own short transaction: chunks loading in
+    Slices are created not current, in short transactions of their own: chunks loading in
     parallel share them without waiting for each other's row transactions. They become current
     only in ``billing_slices_promote``, when the whole delivery is in.
     """
 
     def __init__(self, delivery: Delivery) -> None:
         self.delivery = delivery
-        self.slices: dict[SliceKey, BillingSlice] = {}
+        self.slices: dict[SliceKey, int] = {}
 
     def ids_for(self, periods: list[tuple[str, dt.datetime, dt.datetime]]) -> dict[SliceKey, int]:
         """The slice id of each (account, period start, period end), creating missing slices.
 
-        Must run outside any transaction, so that each new slice commits at once. Creates them
-        in key order, so that chunks creating the same slices never wait for each other in
-        opposite orders.
+        Must run outside any transaction, so that new slices commit at once. The missing ones
+        are created in one statement, in key order, so that chunks creating the same slices
+        never wait for each other in opposite orders; a slice another chunk created first is
+        taken as it is.
         """
-        return {(account, start): self._slice((account, start), end).pk
-                for account, start, end in sorted(periods)}  # fmt: skip
+        missing = sorted({(account, start): end for account, start, end in periods
+                          if (account, start) not in self.slices}.items())  # fmt: skip
+        if missing:
+            self._create(missing)
+        return {(account, start): self.slices[(account, start)] for account, start, _ in periods}
 
-    def _slice(self, key: SliceKey, period_end: dt.datetime) -> BillingSlice:
-        found = self.slices.get(key)
-        if found is None:
-            with transaction.atomic():
-                _commit_without_flush()
-                found, _created = BillingSlice.objects.get_or_create(
-                    delivery=self.delivery, billing_account_id=key[0],
-                    billing_period_start=key[1],
-                    defaults={"billing_period_end": period_end, "is_current": False},
-                )  # fmt: skip
-            self.slices[key] = found
-        return found
+    def _create(self, missing: list[tuple[SliceKey, dt.datetime]]) -> None:
+        with transaction.atomic():
+            _commit_without_flush()
+            new = [
+                BillingSlice(delivery=self.delivery, billing_account_id=account,
+                             billing_period_start=start, billing_period_end=end, is_current=False)
+                for (account, start), end in missing
+            ]  # fmt: skip
+            BillingSlice.objects.bulk_create(new, ignore_conflicts=True)
+            created = BillingSlice.objects.filter(
+                delivery=self.delivery,
+                billing_account_id__in={account for (account, _start), _end in missing},
+                billing_period_start__in={start for (_account, start), _end in missing},
+            ).values_list("pk", "billing_account_id", "billing_period_start")
+            for pk, account, start in created:
+                self.slices[(account, start)] = pk
 
 
 def _commit_without_flush() -> None:
