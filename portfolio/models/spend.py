@@ -124,6 +124,12 @@ class DeliveryChunk(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     warnings = models.JSONField(default=list, blank=True)
     errors = models.JSONField(default=list, blank=True)
+    measures = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="Of the rows written: rows, coverage and charge days per billing slice, and "
+        "totals per currency, which the finaliser adds up.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     finished_at = models.DateTimeField(null=True, blank=True)

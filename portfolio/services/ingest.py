@@ -859,6 +859,7 @@ class _ChunkLoader:
     def _settle(
         self, chunk: DeliveryChunk, normalised: _Normalised, slice_ids: dict[SliceKey, int]
     ) -> _Outcome:
+        measures = None
         try:
             with transaction.atomic():
                 if normalised.prepared is not None:
@@ -866,8 +867,9 @@ class _ChunkLoader:
                         delivery=self.delivery, index=chunk.index,
                         prepared=normalised.prepared, slice_ids=slice_ids,
                     )  # fmt: skip
+                    measures = normalised.prepared.measures.as_json(slice_ids)
                 return self._record(
-                    chunk, normalised.warnings, normalised.errors, normalised.bad_rows
+                    chunk, normalised.warnings, normalised.errors, normalised.bad_rows, measures
                 )
         except _ChunkAlreadySettled:
             logger.info("ingest %s: chunk %s was settled by another run", chunk.delivery_id,
@@ -875,7 +877,12 @@ class _ChunkLoader:
             return _Outcome()
 
     def _record(
-        self, chunk: DeliveryChunk, warnings: WarningLog, errors: list[RowError], bad_rows: int
+        self,
+        chunk: DeliveryChunk,
+        warnings: WarningLog,
+        errors: list[RowError],
+        bad_rows: int,
+        measures: dict[str, Any] | None,
     ) -> _Outcome:
         # The Delivery row lock orders chunk commits against the finaliser and each other.
         delivery = Delivery.objects.select_for_update().get(pk=chunk.delivery_id)
@@ -889,6 +896,7 @@ class _ChunkLoader:
         fresh.attempts += 1
         fresh.warnings = warnings.as_list()
         fresh.errors = [error.as_dict() for error in errors]
+        fresh.measures = measures
         fresh.finished_at = timezone.now()
         fresh.save()
 
@@ -930,7 +938,7 @@ def delivery_finalise(*, delivery_id: int) -> Delivery:
             spend_discard(delivery=delivery)
             _record_rejected(delivery, warnings, errors)
         else:
-            measures = billing_slices_measure(delivery=delivery)
+            measures = billing_slices_measure(delivery=delivery, chunks=chunks)
             changes = billing_slices_promote(delivery=delivery, measures=measures)
             _record_loaded(
                 delivery, warnings,

@@ -25,6 +25,7 @@ from django.db.models import Count, Max, Min, Sum
 
 from finops_exec.exact import ExactSum, decimal_plain, exact_sum, money_str
 from portfolio.models import BillingSlice, DailySpend, Delivery, SpendBlock
+from portfolio.models.spend import DeliveryChunk
 from portfolio.rowstore import (
     COSTS,
     DAILY_DIMENSIONS,
@@ -32,12 +33,14 @@ from portfolio.rowstore import (
     block_encode,
     costs_typed,
     slice_ids_of,
+    widened,
 )
 from scopes.categorization import CategoryRules, technology_category_assign
 
 logger = logging.getLogger(__name__)
 
 SliceKey = tuple[str, dt.datetime]
+_SLICE_KEY = ["billing_account_id", "billing_period_start"]
 
 _SQLITE_BATCH = 2_000
 _COPY_BATCH = 50_000
@@ -106,6 +109,7 @@ class PreparedChunk:
     block: bytes
     sums: pa.Table
     periods: list[tuple[str, dt.datetime, dt.datetime]]
+    measures: SumsMeasures
 
 
 def spend_chunk_prepare(*, table: pa.Table, file_index: int, rules: CategoryRules) -> PreparedChunk:
@@ -128,12 +132,76 @@ def spend_chunk_prepare(*, table: pa.Table, file_index: int, rules: CategoryRule
         .group_by(["billing_account_id", "billing_period_start"], use_threads=False)
         .aggregate([("billing_period_end", "max")])
     )
+    sums = daily_sums(table)
     return PreparedChunk(
         row_count=length,
         block=block_encode(table),
-        sums=daily_sums(table),
+        sums=sums,
         periods=[tuple(row.values()) for row in periods.to_pylist()],  # type: ignore[misc]
+        measures=sums_measure(sums),
     )
+
+
+@dataclass
+class SumsMeasures:
+    """What the finaliser needs of some daily sums, keyed by billing account and period start.
+
+    ``slices``: per slice key, (rows, earliest ChargePeriodStart, latest ChargePeriodEnd,
+    charge days as ISO dates); ``totals``: the exact cost sums per billing currency (None for
+    a cost no row had).
+    """
+
+    sums: int
+    slices: dict[SliceKey, tuple[int, dt.datetime, dt.datetime, list[str]]]
+    totals: dict[str, dict[str, Decimal | None]]
+
+    def as_json(self, slice_ids: dict[SliceKey, int]) -> dict[str, Any]:
+        """JSON-ready, keyed by slice id: what a chunk records for the finaliser."""
+        return {
+            "sums": self.sums,
+            "slices": {
+                str(slice_ids[key]): {"rows": rows, "start": start.isoformat(),
+                                      "end": end.isoformat(), "days": days}
+                for key, (rows, start, end, days) in self.slices.items()
+            },
+            "totals": {
+                currency: {name: None if value is None else decimal_plain(value)
+                           for name, value in costs.items()}
+                for currency, costs in self.totals.items()
+            },
+        }  # fmt: skip
+
+
+def sums_measure(sums: pa.Table) -> SumsMeasures:
+    """Rows, coverage, charge days per slice key, and cost totals per currency, of daily sums.
+
+    A few hundred groups per chunk, so that the finaliser adds up chunks' measures instead of
+    grouping the delivery's daily sums again.
+    """
+    per_slice = sums.group_by(list(_SLICE_KEY), use_threads=False).aggregate(
+        [
+            ("row_count", "sum"),
+            ("charge_period_start", "min"),
+            ("charge_period_end", "max"),
+            ("charge_day", "distinct"),
+        ]
+    )
+    slices = {}
+    for row in per_slice.to_pylist():
+        days = sorted(day.isoformat() for day in row["charge_day_distinct"])
+        slices[(row["billing_account_id"], row["billing_period_start"])] = (
+            row["row_count_sum"], row["charge_period_start_min"], row["charge_period_end_max"], days
+        )  # fmt: skip
+    # Cost sums of a whole chunk can pass decimal128's range: they are added in decimal256.
+    wide = widened(sums.select(["billing_currency", *COSTS]), COSTS)
+    per_currency = wide.group_by("billing_currency", use_threads=False).aggregate(
+        [(name, "sum") for name in COSTS]
+    )
+    totals = {
+        row["billing_currency"]: {name: row[f"{name}_sum"] for name in COSTS}
+        for row in per_currency.to_pylist()
+    }
+    return SumsMeasures(sums.num_rows, slices, totals)
 
 
 def sums_slices_assign(sums: pa.Table, slice_ids: dict[SliceKey, int]) -> pa.Table:
@@ -524,14 +592,57 @@ class DeliveryMeasures:
     totals: dict[str, dict[str, Decimal]]
 
 
-def billing_slices_measure(*, delivery: Delivery) -> DeliveryMeasures:
-    """Record each slice's coverage and charge days from its daily sums; rows and totals.
+def billing_slices_measure(
+    *, delivery: Delivery, chunks: list[DeliveryChunk] | None = None
+) -> DeliveryMeasures:
+    """Record each slice's coverage and charge days; return its rows and the delivery's totals.
 
-    One grouped read of the delivery's sums (per slice, day and currency) gives each slice's
-    coverage (earliest ChargePeriodStart, latest ChargePeriodEnd, shown in messages), its
-    charge days (what supersession compares) and row count, and the delivery's exact
-    per-currency totals.
+    Each slice's coverage (earliest ChargePeriodStart, latest ChargePeriodEnd, shown in
+    messages), charge days (what supersession compares) and row count, and the delivery's
+    exact per-currency totals, are added up from what each of ``chunks`` recorded when it was
+    written. When a chunk recorded nothing (written before chunks did), they are read from the
+    delivery's daily sums in one grouped query instead.
     """
+    measured = _chunks_measured(chunks) if chunks is not None else None
+    if measured is None:
+        measured = _sums_measured(delivery)
+    count, spans, rows_by_slice, totals = measured
+    slices = list(BillingSlice.objects.filter(pk__in=spans))
+    for item in slices:
+        start, end, days = spans[item.pk]
+        item.coverage_start, item.coverage_end, item.charge_days = start, end, sorted(days)
+    BillingSlice.objects.bulk_update(slices, ["coverage_start", "coverage_end", "charge_days"])
+    return DeliveryMeasures(count, rows_by_slice, dict(sorted(totals.items())))
+
+
+_Measured = tuple[int, dict[int, _Span], dict[int, int], dict[str, dict[str, Decimal]]]
+
+
+def _chunks_measured(chunks: list[DeliveryChunk]) -> _Measured | None:
+    spans: dict[int, _Span] = {}
+    rows_by_slice: dict[int, int] = {}
+    totals: dict[str, dict[str, Decimal]] = {}
+    count = 0
+    for chunk in chunks:
+        if not chunk.rows_loaded:
+            continue
+        if chunk.measures is None:
+            return None
+        count += chunk.measures["sums"]
+        for key, measure in chunk.measures["slices"].items():
+            slice_id = int(key)
+            rows_by_slice[slice_id] = rows_by_slice.get(slice_id, 0) + measure["rows"]
+            start = dt.datetime.fromisoformat(measure["start"])
+            end = dt.datetime.fromisoformat(measure["end"])
+            for day in measure["days"]:
+                _span_add(spans, slice_id, dt.date.fromisoformat(day), start, end)
+        for currency, costs in chunk.measures["totals"].items():
+            _totals_add(totals, currency, [None if v is None else Decimal(v)
+                                           for v in (costs[name] for name in COSTS)])  # fmt: skip
+    return count, spans, rows_by_slice, totals
+
+
+def _sums_measured(delivery: Delivery) -> _Measured:
     grouped = (
         DailySpend.objects.filter(billing_slice__delivery=delivery)
         .order_by()
@@ -552,12 +663,13 @@ def billing_slices_measure(*, delivery: Delivery) -> DeliveryMeasures:
         count += sums
         rows_by_slice[slice_id] = rows_by_slice.get(slice_id, 0) + rows
         _span_add(spans, slice_id, day, start, end)
-        into = totals.setdefault(currency, {name: Decimal(0) for name in COSTS})
-        for name, value in zip(COSTS, costs, strict=True):
-            into[name] = exact_sum([into[name], value])
-    slices = list(BillingSlice.objects.filter(pk__in=spans))
-    for item in slices:
-        start, end, days = spans[item.pk]
-        item.coverage_start, item.coverage_end, item.charge_days = start, end, sorted(days)
-    BillingSlice.objects.bulk_update(slices, ["coverage_start", "coverage_end", "charge_days"])
-    return DeliveryMeasures(count, rows_by_slice, dict(sorted(totals.items())))
+        _totals_add(totals, currency, costs)
+    return count, spans, rows_by_slice, totals
+
+
+def _totals_add(
+    totals: dict[str, dict[str, Decimal]], currency: str, costs: list[Decimal | None]
+) -> None:
+    into = totals.setdefault(currency, {name: Decimal(0) for name in COSTS})
+    for name, value in zip(COSTS, costs, strict=True):
+        into[name] = exact_sum([into[name], value])

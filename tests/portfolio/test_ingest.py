@@ -13,6 +13,7 @@ from finops_exec.exact import ExactSum
 from portfolio.models import BillingSlice, DailySpend, Delivery, SpendBlock
 from portfolio.rowstore import rows_list
 from portfolio.services.ingest import delivery_create, delivery_ingest, delivery_summary
+from portfolio.services.spend_load import billing_slices_measure
 from scopes.models import TechnologyCategory
 from tests.conftest import BUGCASES_DIR, SAMPLES_DIR
 from tests.portfolio.focus_files import csv_totals
@@ -242,3 +243,56 @@ def test_progress_is_reported_with_rows_done_and_expected():
     )
 
     assert calls == [(25, 25)]
+
+
+REAL = SAMPLES_DIR / "finopsfoundation-multicloud-focus1.0-real.csv"
+MIXED_CURRENCIES = BUGCASES_DIR / "B14-mixed-billing-currency.csv"
+
+
+def _slice_facts(delivery: Delivery) -> list[tuple]:
+    return [
+        (s.billing_account_id, s.billing_period_start, s.row_count, s.coverage_start,
+         s.coverage_end, s.charge_days)
+        for s in BillingSlice.objects.filter(delivery=delivery).order_by("pk")
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("path", "chunk_rows"), [(REAL, 97), (MIXED_CURRENCIES, 1)], ids=["real", "mixed-currencies"]
+)
+def test_the_finaliser_adds_up_what_each_chunk_measured_as_the_daily_sums_group_it(
+    path, chunk_rows
+):
+    delivery = delivery_ingest(delivery=delivery_create(paths=[path]), chunk_rows=chunk_rows)
+    chunks = list(delivery.chunks.order_by("index"))
+    recorded = _slice_facts(delivery)
+
+    from_chunks = billing_slices_measure(delivery=delivery, chunks=chunks)
+    from_sums = billing_slices_measure(delivery=delivery)
+
+    assert delivery.status == Delivery.Status.LOADED
+    assert len(chunks) == -(-delivery.rows_loaded // chunk_rows) > 1
+    assert all(chunk.measures for chunk in chunks)
+    assert from_chunks == from_sums
+    assert from_chunks.sums == DailySpend.objects.count()
+    assert sum(from_chunks.rows_by_slice.values()) == delivery.rows_loaded
+    expected = {
+        cur: {name: Decimal(v) for name, v in sums.items()}
+        for cur, sums in csv_totals(path).items()
+    }
+    assert from_chunks.totals == expected
+    assert _slice_facts(delivery) == recorded
+
+
+def test_chunks_written_without_measures_are_measured_from_the_daily_sums():
+    delivery = delivery_ingest(delivery=delivery_create(paths=[REAL]), chunk_rows=300)
+    expected = billing_slices_measure(delivery=delivery)
+    delivery.chunks.filter(index=1).update(measures=None)
+
+    measured = billing_slices_measure(delivery=delivery, chunks=list(delivery.chunks.all()))
+
+    assert measured == expected
+    assert measured.totals == {
+        cur: {name: Decimal(v) for name, v in sums.items()}
+        for cur, sums in csv_totals(REAL).items()
+    }
