@@ -380,11 +380,14 @@ class _ChunkSpec:
     table: pa.Table
 
 
-def _chunks_read(delivery: Delivery, plan: _Plan, chunk_rows: int) -> Iterator[_ChunkSpec]:
+def _chunks_read(
+    delivery: Delivery, plan: _Plan, chunk_rows: int, *, read_ahead: bool = False
+) -> Iterator[_ChunkSpec]:
     """The delivery's rows as chunks of at most ``chunk_rows`` rows of one file, in order.
 
     Stops at the first file problem (header, unreadable content, a line of the wrong width),
-    with the problem in ``plan.errors``.
+    with the problem in ``plan.errors``. With ``read_ahead`` the next chunk is read in a
+    thread while this one is checked.
     """
     index = 0
     plan.conformance = ConformanceAccumulator(files=delivery.files)
@@ -409,14 +412,15 @@ def _chunks_read(delivery: Delivery, plan: _Plan, chunk_rows: int) -> Iterator[_
             column_plan = column_plan_make(header=header, file=name, warnings=plan.warnings)
             plan.versions[file_index] = column_plan.version
             first_row = 1
-            batches = file_batches(path, fmt, header, on_bad_line=bad_line)
-            for table in _rebatch(batches, chunk_rows):
-                if plan.errors:
-                    return
-                plan.conformance.add(file_index=file_index, table=table, first_row=first_row)
-                yield _ChunkSpec(index, file_index, first_row, table)
-                index += 1
-                first_row += table.num_rows
+            tables = _rebatch(file_batches(path, fmt, header, on_bad_line=bad_line), chunk_rows)
+            with _Prefetch(tables) if read_ahead else contextlib.nullcontext(tables) as read:
+                for table in read:
+                    if plan.errors:
+                        return
+                    plan.conformance.add(file_index=file_index, table=table, first_row=first_row)
+                    yield _ChunkSpec(index, file_index, first_row, table)
+                    index += 1
+                    first_row += table.num_rows
             if not plan.errors:
                 plan.conformance.file_complete(file_index=file_index)
         except FileUnreadable as exc:
@@ -722,7 +726,9 @@ def delivery_plan(
     spool = _spool_dir(delivery)
     spool.mkdir(parents=True, exist_ok=True)
     count = 0
-    for spec in _chunks_read(delivery, plan, size):
+    # Reading runs one chunk ahead of the checks: the planner is the one serial part of a
+    # chunked delivery, and workers wait for what it spools.
+    for spec in _chunks_read(delivery, plan, size, read_ahead=True):
         chunk = _chunk_create(delivery, spec)
         count += 1
         if chunk.status != DeliveryChunk.Status.QUEUED:

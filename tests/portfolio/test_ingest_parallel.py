@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import csv
+import gzip
 import os
 import subprocess
 import sys
 import time
+import zlib
 from pathlib import Path
 
 import pytest
@@ -277,3 +279,27 @@ def test_two_real_workers_share_the_chunks_of_one_delivery_and_the_totals_are_ex
     assert rows_stored(delivery) == 12_000
     assert rows_duplicated() == []
     assert spend_totals(rows=spend_current()) == csv_totals(path)
+
+
+def test_a_file_cut_short_stops_the_planner_and_rejects_the_delivery(spool_dir, tmp_path):
+    whole = gzip.compress(REAL.read_bytes())
+    path = tmp_path / "cut.csv.gz"
+    path.write_bytes(whole[: len(whole) // 2])
+    # Independently: what zlib can inflate from the half, counted in whole lines.
+    last_complete = (
+        zlib.decompressobj(wbits=31).decompress(whole[: len(whole) // 2]).count(b"\n") - 1
+    )
+    assert 100 < last_complete < 1000
+    delivery = delivery_create(paths=[path])
+
+    assert delivery_plan(delivery=delivery, chunk_rows=100, dispatch=lambda chunk_id: None)
+    delivery = delivery_finalise(delivery_id=delivery.pk)
+
+    assert delivery.status == Delivery.Status.REJECTED
+    assert [error["message"] for error in delivery.errors] == [
+        "cut.csv.gz: the file is cut short: its compressed data ends early (Truncated "
+        f"compressed stream); the last complete row is data row {last_complete}. Send the "
+        "complete file again."
+    ]
+    assert rows_stored() == 0
+    assert not BillingSlice.objects.exists()
