@@ -585,7 +585,7 @@ def spend_discard(*, delivery: Delivery) -> int:
 
 @dataclass
 class DeliveryMeasures:
-    """What one grouped read of a delivery's daily sums tells the finaliser."""
+    """What the finaliser learns of a delivery: its daily sums, rows per slice, totals."""
 
     sums: int
     rows_by_slice: dict[int, int]
