@@ -14,9 +14,14 @@ MAX_ERRORS = 20
 MAX_WARNING_ROWS = 20
 
 
+def storable(text: str) -> str:
+    """``text`` with NUL characters shown as ``\\x00``: the database's JSON cannot hold them."""
+    return text.replace("\x00", "\\x00")
+
+
 def value_repr(value: Any) -> str:
     """A value quoted for a message, cut short when long."""
-    text = str(value)
+    text = storable(str(value))
     if len(text) > 80:
         text = text[:77] + "..."
     return '"' + text.replace('"', '\\"') + '"'
@@ -50,8 +55,8 @@ class RowError:
             "file": self.file,
             "row": self.row,
             "column": self.column,
-            "value": self.value,
-            "message": self.message,
+            "value": None if self.value is None else storable(self.value),
+            "message": storable(self.message),
         }
 
 

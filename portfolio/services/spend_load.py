@@ -20,7 +20,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.db.models import Count, Max, Min, Sum
 
 from finops_exec.exact import ExactSum, decimal_plain, exact_sum, money_str
@@ -44,6 +44,9 @@ _SLICE_KEY = ["billing_account_id", "billing_period_start"]
 
 _SQLITE_BATCH = 2_000
 _COPY_BATCH = 50_000
+# bulk_update writes one CASE per column over its batch: the database's work grows with the
+# square of the batch, so where it is used slices are updated a few hundred at a time.
+_UPDATE_BATCH = 500
 # How many lacking charge days a warning names before it says how many more there are.
 _DAYS_NAMED = 5
 
@@ -90,6 +93,43 @@ class SliceRegistry:
             ).values_list("pk", "billing_account_id", "billing_period_start")
             for pk, account, start in created:
                 self.slices[(account, start)] = pk
+
+
+def slices_update(slices: list[BillingSlice], fields: list[str]) -> None:
+    """Save ``fields`` of many slices at once.
+
+    On PostgreSQL one UPDATE joins the slices to arrays of their new values. Django's
+    ``bulk_update`` builds a CASE per field and slice in Python, milliseconds a slice, and the
+    database's work on it grows with the square of the batch: a delivery of 20,000 billing
+    accounts spent minutes there. Elsewhere (SQLite) ``bulk_update`` runs in batches.
+    """
+    if not slices:
+        return
+    if connection.vendor != "postgresql":
+        BillingSlice.objects.bulk_update(slices, fields, batch_size=_UPDATE_BATCH)
+        return
+    quote = connection.ops.quote_name
+    assignments, arrays, types = [], [[item.pk for item in slices]], ["bigint[]"]
+    for position, name in enumerate(fields, start=1):
+        field = BillingSlice._meta.get_field(name)
+        values = [getattr(item, field.attname) for item in slices]
+        if isinstance(field, models.JSONField):
+            arrays.append([None if value is None else json.dumps(value) for value in values])
+            types.append("text[]")
+            assignments.append(f"{quote(field.column)} = v.c{position}::jsonb")
+        else:
+            arrays.append(values)
+            types.append(f"{field.db_type(connection)}[]")
+            assignments.append(f"{quote(field.column)} = v.c{position}")
+    names = ", ".join(["id", *(f"c{position}" for position in range(1, len(fields) + 1))])
+    table = quote(BillingSlice._meta.db_table)
+    sql = (
+        f"UPDATE {table} AS s SET {', '.join(assignments)} "
+        f"FROM unnest({', '.join(f'%s::{kind}' for kind in types)}) AS v({names}) "
+        "WHERE s.id = v.id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, arrays)
 
 
 def _commit_without_flush() -> None:
@@ -431,7 +471,7 @@ def billing_slices_promote(*, delivery: Delivery, measures: DeliveryMeasures) ->
             billing_period_start__in={item.billing_period_start for item in slices},
         ).exclude(delivery=delivery)
     }
-    changes = []
+    lacking_of: dict[int, tuple[str, ...]] = {}
     for item in slices:
         item.row_count = counts[item.pk]
         earlier = current.get((item.billing_account_id, item.billing_period_start))
@@ -439,18 +479,26 @@ def billing_slices_promote(*, delivery: Delivery, measures: DeliveryMeasures) ->
             item.is_current = True
             continue
         _coverage_fill(earlier)
-        lacking = tuple(sorted(set(earlier.charge_days) - set(item.charge_days or ())))
-        applied = not lacking
-        billed = _billed_by_currency(earlier) if applied else {}
-        if applied:
-            earlier.is_current = False
-            earlier.superseded_by = delivery
-            earlier.save(update_fields=["is_current", "superseded_by"])
-        item.is_current = applied
-        changes.append(SliceChange(applied, item, earlier, earlier.row_count, billed, lacking))
-    # The earlier slices step aside above, before these become current, so the one current
-    # slice per account and period constraint holds at every statement.
-    BillingSlice.objects.bulk_update(slices, ["row_count", "is_current"])
+        lacking_of[item.pk] = tuple(sorted(set(earlier.charge_days) - set(item.charge_days or ())))
+        item.is_current = not lacking_of[item.pk]
+    replaced = [current[(item.billing_account_id, item.billing_period_start)]
+                for item in slices if item.pk in lacking_of and item.is_current]  # fmt: skip
+    billed = _billed_by_currency(replaced)
+    for earlier in replaced:
+        earlier.is_current = False
+        earlier.superseded_by = delivery
+    # The earlier slices step aside first, then these become current, so the one current slice
+    # per account and period constraint holds at every statement.
+    slices_update(replaced, ["is_current", "superseded_by"])
+    slices_update(slices, ["row_count", "is_current"])
+    changes = []
+    for item in slices:
+        if item.pk not in lacking_of:
+            continue
+        earlier = current[(item.billing_account_id, item.billing_period_start)]
+        amounts = billed.get(earlier.pk, {})
+        changes.append(SliceChange(item.is_current, item, earlier, earlier.row_count, amounts,
+                                   lacking_of[item.pk]))  # fmt: skip
     return changes
 
 
@@ -560,14 +608,20 @@ def billing_slice_change_warning(*, change: SliceChange) -> dict[str, Any]:
     }
 
 
-def _billed_by_currency(item: BillingSlice) -> dict[str, Decimal]:
+def _billed_by_currency(slices: list[BillingSlice]) -> dict[int, dict[str, Decimal]]:
+    """Per slice id, its BilledCost per currency, read in one grouped query."""
+    billed: dict[int, dict[str, Decimal]] = {}
+    if not slices:
+        return billed
     grouped = (
-        DailySpend.objects.filter(billing_slice=item)
+        DailySpend.objects.filter(billing_slice__in=[item.pk for item in slices])
         .order_by()
-        .values("billing_currency")
+        .values_list("billing_slice_id", "billing_currency")
         .annotate(billed=ExactSum("billed_cost"))
     )
-    return {row["billing_currency"]: row["billed"] or Decimal(0) for row in grouped}
+    for slice_id, currency, amount in grouped:
+        billed.setdefault(slice_id, {})[currency] = amount or Decimal(0)
+    return billed
 
 
 def spend_discard(*, delivery: Delivery) -> int:
@@ -611,7 +665,7 @@ def billing_slices_measure(
     for item in slices:
         start, end, days = spans[item.pk]
         item.coverage_start, item.coverage_end, item.charge_days = start, end, sorted(days)
-    BillingSlice.objects.bulk_update(slices, ["coverage_start", "coverage_end", "charge_days"])
+    slices_update(slices, ["coverage_start", "coverage_end", "charge_days"])
     return DeliveryMeasures(count, rows_by_slice, dict(sorted(totals.items())))
 
 

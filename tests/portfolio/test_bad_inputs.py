@@ -222,6 +222,17 @@ def test_a_nul_byte_in_a_value_is_rejected_on_every_database(tmp_path):
     assert (finding["column"], finding["rows"], finding["count"]) == ("ServiceName", [2], 1)
 
 
+def test_a_nul_byte_in_a_value_that_fails_another_check_is_rejected_not_a_crash(tmp_path):
+    delivery = _ingest(_copy_with(tmp_path, "nul.csv", 2, "BilledCost", "12\x00"))
+
+    assert _rejected(delivery) == [
+        'nul.csv data row 2, column BilledCost: "12\\x00" is not a number.',
+        'nul.csv data row 2, column BilledCost: "12\\x00" holds a NUL byte (shown as \\x00), '
+        "which cannot be stored; remove it from the file.",
+    ]
+    assert [error["value"] for error in delivery.errors] == ["12\\x00", "12\\x00"]
+
+
 def test_a_windows_1252_file_is_rejected_naming_row_column_and_the_byte(tmp_path):
     path = _copy_with(tmp_path, "win.csv", 3, "ServiceName", "Café VMs", encoding="cp1252")
 

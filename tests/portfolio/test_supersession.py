@@ -414,3 +414,32 @@ def test_contract_commitments_are_not_kept_when_the_cost_rows_of_the_delivery_ar
     )
     assert Commitment.objects.count() == 0
     assert rows_stored() == 0
+
+
+def test_a_restatement_of_hundreds_of_accounts_replaces_each_and_names_what_it_replaced(
+    tmp_path,
+):
+    # More accounts than one batch of slice updates holds, each with its own billed cost.
+    template = csv_rows(RUN1)[0]
+    first = [
+        {**template, "BillingAccountId": f"acct-{n:04d}", "BilledCost": f"{n}.25"}
+        for n in range(700)
+    ]
+    second = [{**row, "BilledCost": f"{n}.75"} for n, row in enumerate(first)]
+    _ingest(_write(tmp_path / "first.csv", first))
+
+    delivery = _ingest(_write(tmp_path / "second.csv", second))
+
+    assert delivery.status == Delivery.Status.LOADED
+    assert _codes(delivery) == ["superseded_slice"] * 700
+    assert [w["earlier_billed_cost"] for w in delivery.warnings] == [
+        {template["BillingCurrency"]: f"{n}.25"} for n in range(700)
+    ]
+    assert BillingSlice.objects.filter(is_current=True, delivery=delivery).count() == 700
+    assert not BillingSlice.objects.filter(is_current=True).exclude(delivery=delivery).exists()
+    assert (
+        BillingSlice.objects.exclude(delivery=delivery).filter(superseded_by=delivery).count()
+        == 700
+    )
+    assert _billed_current() == sum(Decimal(f"{n}.75") for n in range(700))
+    assert _current_rows() == 700
