@@ -14,7 +14,10 @@ class Migration(migrations.Migration):
             name="measures",
             field=models.JSONField(
                 blank=True,
-                help_text="Of the rows written: rows, coverage and charge days per billing slice, and totals per currency, which the finaliser adds up.",
+                help_text=(
+                    "Of the rows written: rows, coverage and charge days per billing slice, "
+                    "and totals per currency, which the finaliser adds up."
+                ),
                 null=True,
             ),
         ),
