@@ -258,6 +258,29 @@ class ConformanceAccumulator:
             logger.exception("conformance: a batch of file %s could not be checked", file_index)
             self._forget(file_index)
 
+    def add_checked(
+        self, *, file_index: int, checked: dict[str, Any], first_row: int, rows: int
+    ) -> None:
+        """Add the checks of ``rows`` rows from ``first_row`` made by ``batch_checked``.
+
+        In file order, like ``add``; a batch out of order makes ``report`` read the file.
+        """
+        try:
+            state = self._state(file_index)
+            if state.checker is None or state.unreadable or state.complete:
+                return
+            if first_row != state.rows + 1:
+                logger.warning("conformance: %s checks from row %s after row %s; rereading",
+                               state.name, first_row, state.rows)  # fmt: skip
+                self._forget(file_index)
+                return
+            if state.dataset == "CostAndUsage":
+                state.checker.merge(checked)
+            state.rows = first_row + rows - 1
+        except Exception:
+            logger.exception("conformance: checks of file %s could not be added", file_index)
+            self._forget(file_index)
+
     def file_complete(self, *, file_index: int) -> None:
         """Say that every row of file ``file_index`` was given to ``add``."""
         state = self.states.get(file_index)
@@ -316,11 +339,7 @@ class ConformanceAccumulator:
             state.version = fc.focus_version_detect(header)
             present = {fc.canonical_name(column) for column in header}
             missing = sorted(fc.MANDATORY[state.version] - present)
-        unrecognised = [
-            c for c in header
-            if not (fc.is_focus_name(c) or c.startswith("x_")
-                    or c in CONTRACT_COMMITMENT_MANDATORY)
-        ]  # fmt: skip
+        unrecognised = _unrecognised(header)
         _merge(self.report_data["columns_missing"], missing)
         _merge(self.report_data["columns_unrecognised"], unrecognised)
         state.checker = _FileChecker(name, header, self.log, self.applied, unrecognised)
@@ -371,6 +390,32 @@ class ConformanceAccumulator:
         state.unreadable = message
         self.log.add(code="unreadable_file", severity=ERROR, file=state.name, column=None,
                      rows=[], count=1, message=message)  # fmt: skip
+
+
+def _unrecognised(header: list[str]) -> list[str]:
+    return [
+        c for c in header
+        if not (fc.is_focus_name(c) or c.startswith("x_") or c in CONTRACT_COMMITMENT_MANDATORY)
+    ]  # fmt: skip
+
+
+def batch_checked(
+    *, files: list[dict[str, Any]], file_index: int, table: pa.Table, first_row: int
+) -> dict[str, Any]:
+    """The row checks of one batch of a cost-and-usage file on their own, JSON-ready.
+
+    What ``ConformanceAccumulator.add`` would count for the batch, for ``add_checked`` to add
+    up later: the workers that load a delivery's chunks check them too, and the planner only
+    reads. ``table`` has the string columns named by the file's cleaned header.
+    """
+    header = list(table.column_names)
+    checker = _FileChecker(files[file_index]["name"], header, FindingLog(), {},
+                           _unrecognised(header))  # fmt: skip
+    checker.check(table, first_row=first_row)
+    checked = checker.partial()
+    # Values from the file (provider names, commitment ids) may hold NUL characters, which the
+    # database's JSON cannot store: they are shown as \x00, as in error messages.
+    return json.loads(json.dumps(checked).replace("\\u0000", "\\\\x00"))
 
 
 def _problem(name: str, exc: Exception) -> str:
@@ -776,6 +821,35 @@ class _FileChecker:
             state.count += len(rows)
             room = max(MAX_WARNING_ROWS - len(state.rows), 0)
             state.rows += [self.first_row + i for i in rows.slice(0, room).to_pylist()]
+
+    def partial(self) -> dict[str, Any]:
+        """What the checks so far counted, JSON-ready, for ``merge``."""
+        return {
+            "findings": [{**item.as_dict(), "detail": key[3]}
+                         for key, item in self.log.items.items()],
+            "applied": {commitment_id: {"file": a.file, "count": a.count, "rows": a.rows}
+                        for commitment_id, a in self.applied.items()},
+            "rounding": {name: {"count": r.count, "rows": r.rows, "fractional": r.fractional}
+                         for name, r in self.rounding.items()},
+        }  # fmt: skip
+
+    def merge(self, partial: dict[str, Any]) -> None:
+        """Count a later batch's ``partial`` as if this checker had checked it."""
+        for item in partial["findings"]:
+            self.log.add(
+                code=item["code"], severity=item["severity"], file=item["file"],
+                column=item["column"], message=item["message"], rows=item["rows"],
+                count=item["count"], detail=item["detail"],
+            )  # fmt: skip
+        for commitment_id, item in partial["applied"].items():
+            applied = self.applied.setdefault(commitment_id, _Applied(item["file"]))
+            applied.count += item["count"]
+            applied.rows += item["rows"][: max(MAX_WARNING_ROWS - len(applied.rows), 0)]
+        for name, item in partial["rounding"].items():
+            rounding = self.rounding.setdefault(name, _Rounding())
+            rounding.fractional |= item["fractional"]
+            rounding.count += item["count"]
+            rounding.rows += item["rows"][: max(MAX_WARNING_ROWS - len(rounding.rows), 0)]
 
     def finish(self) -> None:
         flagged = {name: s for name, s in self.rounding.items() if s.count and not s.fractional}

@@ -130,6 +130,12 @@ class DeliveryChunk(models.Model):
         help_text="Of the rows written: rows, coverage and charge days per billing slice, and "
         "totals per currency, which the finaliser adds up.",
     )
+    checks = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="What the conformance checks counted in its rows, which the finaliser adds up "
+        "into the delivery's report.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     finished_at = models.DateTimeField(null=True, blank=True)

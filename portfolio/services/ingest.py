@@ -65,7 +65,7 @@ from django.utils.text import get_valid_filename
 from finops_exec.api_errors import ApplicationError
 from finops_exec.exact import money_str
 from portfolio.focus import columns as fc
-from portfolio.focus.conformance import ConformanceAccumulator
+from portfolio.focus.conformance import ConformanceAccumulator, batch_checked
 from portfolio.focus.errors import DeliveryRejected, RowError, WarningLog
 from portfolio.focus.normalise import (
     ColumnPlan,
@@ -359,6 +359,8 @@ class _Plan:
     commitment_ids: set[str] = field(default_factory=set)
     # Fed the batches as they are read, so the conformance report needs no second pass.
     conformance: ConformanceAccumulator | None = None
+    # The chunks are checked by the workers that load them; the finaliser adds their checks up.
+    checks_deferred: bool = False
 
 
 def _plan_start(delivery: Delivery) -> _Plan:
@@ -381,13 +383,15 @@ class _ChunkSpec:
 
 
 def _chunks_read(
-    delivery: Delivery, plan: _Plan, chunk_rows: int, *, read_ahead: bool = False
-) -> Iterator[_ChunkSpec]:
+    delivery: Delivery, plan: _Plan, chunk_rows: int, *, read_ahead: bool = False,
+    check: bool = True,
+) -> Iterator[_ChunkSpec]:  # fmt: skip
     """The delivery's rows as chunks of at most ``chunk_rows`` rows of one file, in order.
 
     Stops at the first file problem (header, unreadable content, a line of the wrong width),
-    with the problem in ``plan.errors``. With ``read_ahead`` the next chunk is read in a
-    thread while this one is checked.
+    with the problem in ``plan.errors``. Each chunk goes through the conformance checks unless
+    ``check`` is false (the workers that load the chunks check them). With ``read_ahead`` the
+    next chunk is read in a thread meanwhile.
     """
     index = 0
     plan.conformance = ConformanceAccumulator(files=delivery.files)
@@ -417,11 +421,14 @@ def _chunks_read(
                 for table in read:
                     if plan.errors:
                         return
-                    plan.conformance.add(file_index=file_index, table=table, first_row=first_row)
+                    if check:
+                        plan.conformance.add(
+                            file_index=file_index, table=table, first_row=first_row
+                        )
                     yield _ChunkSpec(index, file_index, first_row, table)
                     index += 1
                     first_row += table.num_rows
-            if not plan.errors:
+            if check and not plan.errors:
                 plan.conformance.file_complete(file_index=file_index)
         except FileUnreadable as exc:
             plan.errors.append(RowError(name, None, None, None, str(exc)))
@@ -487,7 +494,10 @@ def _plan_record(delivery: Delivery, plan: _Plan, chunks: int) -> bool:
 
     accumulator = plan.conformance or ConformanceAccumulator(files=delivery.files)
     accumulator.commitments_known = known
-    conformance = accumulator.report()
+    # With the checks left to the workers, the report is the finaliser's; a file problem stops
+    # the delivery before every chunk is checked, and then the report is made here (reading
+    # the files) as in-process.
+    conformance = {} if plan.checks_deferred and not plan.errors else accumulator.report()
     with transaction.atomic():
         locked = Delivery.objects.select_for_update().get(pk=delivery.pk)
         if locked.is_finished:
@@ -726,9 +736,10 @@ def delivery_plan(
     spool = _spool_dir(delivery)
     spool.mkdir(parents=True, exist_ok=True)
     count = 0
-    # Reading runs one chunk ahead of the checks: the planner is the one serial part of a
-    # chunked delivery, and workers wait for what it spools.
-    for spec in _chunks_read(delivery, plan, size, read_ahead=True):
+    # The planner is the one serial part of a chunked delivery, and workers wait for what it
+    # spools: it only reads, a chunk ahead, and the workers check the chunks they load.
+    plan.checks_deferred = True
+    for spec in _chunks_read(delivery, plan, size, read_ahead=True, check=False):
         chunk = _chunk_create(delivery, spec)
         count += 1
         if chunk.status != DeliveryChunk.Status.QUEUED:
@@ -752,7 +763,19 @@ def delivery_chunk_run(*, chunk_id: int, worker: str) -> bool:
     path = _spool_dir(chunk.delivery) / f"{chunk.index}.arrow"
     with pa.memory_map(str(path)) as source:
         table = ipc.open_file(source).read_all()
-    return _ChunkLoader(chunk.delivery, worker=worker).load(chunk, table).finalise
+    checks = _chunk_checked(chunk, table)
+    return _ChunkLoader(chunk.delivery, worker=worker).load(chunk, table, checks=checks).finalise
+
+
+def _chunk_checked(chunk: DeliveryChunk, table: pa.Table) -> dict[str, Any] | None:
+    """The conformance checks of a spooled chunk; None (the finaliser reads the file) on failure."""
+    try:
+        return batch_checked(files=chunk.delivery.files, file_index=chunk.file_index,
+                             table=table, first_row=chunk.first_row)  # fmt: skip
+    except Exception:
+        logger.exception("ingest %s: chunk %s could not be checked", chunk.delivery_id,
+                         chunk.index)  # fmt: skip
+        return None
 
 
 def _spool_dir(delivery: Delivery) -> Path:
@@ -822,10 +845,12 @@ class _ChunkLoader:
         self.registry = SliceRegistry(delivery)
         self.plans: dict[tuple[int, tuple[str, ...]], ColumnPlan] = {}
 
-    def load(self, chunk: DeliveryChunk, raw: pa.Table) -> _Outcome:
+    def load(
+        self, chunk: DeliveryChunk, raw: pa.Table, *, checks: dict[str, Any] | None = None
+    ) -> _Outcome:
         normalised = self.normalise(file_index=chunk.file_index, first_row=chunk.first_row,
                                     raw=raw)  # fmt: skip
-        return self.store(chunk, normalised)
+        return self.store(chunk, normalised, checks=checks)
 
     def normalise(self, *, file_index: int, first_row: int, raw: pa.Table) -> _Normalised:
         """Check, normalise and encode one chunk; touches no database."""
@@ -848,12 +873,17 @@ class _ChunkLoader:
             return _Normalised(None, warnings, [error], 0)
         return _Normalised(prepared, warnings, [], 0)
 
-    def store(self, chunk: DeliveryChunk, normalised: _Normalised) -> _Outcome:
-        """Write a normalised chunk and mark it done (or rejected) in one transaction."""
+    def store(
+        self, chunk: DeliveryChunk, normalised: _Normalised, *, checks: dict[str, Any] | None = None
+    ) -> _Outcome:
+        """Write a normalised chunk and mark it done (or rejected) in one transaction.
+
+        ``checks`` (``batch_checked`` of its rows) are recorded with it for the finaliser.
+        """
         slice_ids = {}
         if normalised.prepared is not None:
             slice_ids = self.registry.ids_for(normalised.prepared.periods)
-        return self._settle(chunk, normalised, slice_ids)
+        return self._settle(chunk, normalised, slice_ids, checks)
 
     def _column_plan(self, file_index: int, name: str, header: list[str]) -> ColumnPlan:
         # Header warnings were recorded once by the planner; this log is thrown away.
@@ -863,7 +893,11 @@ class _ChunkLoader:
         return self.plans[key]
 
     def _settle(
-        self, chunk: DeliveryChunk, normalised: _Normalised, slice_ids: dict[SliceKey, int]
+        self,
+        chunk: DeliveryChunk,
+        normalised: _Normalised,
+        slice_ids: dict[SliceKey, int],
+        checks: dict[str, Any] | None,
     ) -> _Outcome:
         measures = None
         try:
@@ -875,8 +909,9 @@ class _ChunkLoader:
                     )  # fmt: skip
                     measures = normalised.prepared.measures.as_json(slice_ids)
                 return self._record(
-                    chunk, normalised.warnings, normalised.errors, normalised.bad_rows, measures
-                )
+                    chunk, normalised.warnings, normalised.errors, normalised.bad_rows, measures,
+                    checks,
+                )  # fmt: skip
         except _ChunkAlreadySettled:
             logger.info("ingest %s: chunk %s was settled by another run", chunk.delivery_id,
                         chunk.index)  # fmt: skip
@@ -889,6 +924,7 @@ class _ChunkLoader:
         errors: list[RowError],
         bad_rows: int,
         measures: dict[str, Any] | None,
+        checks: dict[str, Any] | None,
     ) -> _Outcome:
         # The Delivery row lock orders chunk commits against the finaliser and each other.
         delivery = Delivery.objects.select_for_update().get(pk=chunk.delivery_id)
@@ -903,6 +939,7 @@ class _ChunkLoader:
         fresh.warnings = warnings.as_list()
         fresh.errors = [error.as_dict() for error in errors]
         fresh.measures = measures
+        fresh.checks = checks
         fresh.finished_at = timezone.now()
         fresh.save()
 
@@ -924,11 +961,16 @@ def delivery_finalise(*, delivery_id: int) -> Delivery:
     Idempotent: a finished delivery is returned as it is. Called when the last chunk is done,
     when a chunk or file was rejected, or by the in-process ingest at its end.
     """
+    # Before the locks: adding up the chunks' checks may have to read a file whose chunks were
+    # not all checked.
+    conformance = _conformance_of_chunks(delivery_id)
     with transaction.atomic():
         delivery = Delivery.objects.select_for_update().get(pk=delivery_id)
         if delivery.is_finished:
             return delivery
         _finalise_lock()
+        if conformance is not None and not delivery.conformance:
+            delivery.conformance = conformance
         chunks = list(delivery.chunks.order_by("index"))
         warnings, errors = _gather(delivery, chunks)
         delivery.rows_read = sum(chunk.row_count for chunk in chunks)
@@ -955,6 +997,49 @@ def delivery_finalise(*, delivery_id: int) -> Delivery:
                         measures.sums, len(changes))  # fmt: skip
     _spool_remove(delivery)
     return delivery
+
+
+def _conformance_of_chunks(delivery_id: int) -> dict[str, Any] | None:
+    """The conformance report added up from the checks the workers recorded with the chunks.
+
+    None when the planner made the report (in-process, or a file problem) or has not recorded
+    every chunk yet (a rejected chunk settles the delivery while the files are still read).
+    A file with a chunk that was not checked (never loaded, or its check failed) is read again
+    by the accumulator, so counts always cover whole files.
+    """
+    delivery = Delivery.objects.filter(pk=delivery_id).first()
+    if delivery is None or delivery.is_finished or delivery.conformance:
+        return None
+    chunks = list(delivery.chunks.order_by("index"))
+    if delivery.chunks_total is None or len(chunks) != delivery.chunks_total:
+        return None
+    accumulator = ConformanceAccumulator(files=delivery.files)
+    own = _own_commitment_ids(delivery)
+    accumulator.commitments_known = lambda ids: commitment_ids_known(ids) | (ids & own)
+    unchecked = {chunk.file_index for chunk in chunks if chunk.checks is None}
+    for chunk in chunks:
+        if chunk.checks is not None:
+            accumulator.add_checked(file_index=chunk.file_index, checked=chunk.checks,
+                                    first_row=chunk.first_row, rows=chunk.row_count)  # fmt: skip
+    for file_index in {chunk.file_index for chunk in chunks} - unchecked:
+        accumulator.file_complete(file_index=file_index)
+    return accumulator.report()
+
+
+def _own_commitment_ids(delivery: Delivery) -> set[str]:
+    """The ContractCommitmentIds of the delivery's own Contract Commitment files."""
+    ids: set[str] = set()
+    for entry in delivery.files:
+        if entry.get("dataset") != _COMMITMENT_DATASET:
+            continue
+        path, fmt = Path(entry["path"]), entry["format"]
+        with contextlib.suppress(FileUnreadable, DeliveryRejected):
+            records = contract_commitment_file_read(
+                path=path, fmt=fmt, name=entry["name"], header=file_header_read(path, fmt),
+                warnings=WarningLog(),
+            )  # fmt: skip
+            ids.update(record["contract_commitment_id"] for record in records or [])
+    return ids
 
 
 def _commitments_apply(delivery: Delivery) -> list[dict[str, Any]]:

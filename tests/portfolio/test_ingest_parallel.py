@@ -17,7 +17,7 @@ from django.db import connection
 from django.db.models import Sum
 
 from portfolio.focus_generator import focus_file_generate
-from portfolio.models import BillingSlice, DailySpend, Delivery, SpendBlock
+from portfolio.models import BillingSlice, Commitment, DailySpend, Delivery, SpendBlock
 from portfolio.models.spend import DeliveryChunk
 from portfolio.rowstore import rows_table
 from portfolio.selectors import spend_current, spend_totals
@@ -29,7 +29,7 @@ from portfolio.services.ingest import (
     delivery_ingest,
     delivery_plan,
 )
-from tests.conftest import SAMPLES_DIR, services_required
+from tests.conftest import BUGCASES_DIR, SAMPLES_DIR, services_required
 from tests.portfolio.focus_files import csv_rows, csv_totals
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -303,3 +303,54 @@ def test_a_file_cut_short_stops_the_planner_and_rejects_the_delivery(spool_dir, 
     ]
     assert rows_stored() == 0
     assert not BillingSlice.objects.exists()
+
+
+def _loaded_by_workers(paths: list[Path], chunk_rows: int, unchecked: int | None = None) -> dict:
+    """Plan and load ``paths`` chunk by chunk as workers do; the delivery's conformance report.
+
+    ``unchecked``: the index of a chunk whose checks are dropped before the finaliser runs.
+    """
+    delivery = delivery_create(paths=paths)
+    delivery_plan(delivery=delivery, chunk_rows=chunk_rows, dispatch=lambda chunk_id: None)
+    assert Delivery.objects.get(pk=delivery.pk).conformance == {}
+    for chunk in DeliveryChunk.objects.filter(delivery=delivery).order_by("index"):
+        delivery_chunk_run(chunk_id=chunk.pk, worker="w1")
+    if unchecked is not None:
+        DeliveryChunk.objects.filter(delivery=delivery, index=unchecked).update(checks=None)
+    delivery = delivery_finalise(delivery_id=delivery.pk)
+    assert delivery.status == Delivery.Status.LOADED
+    return delivery.conformance
+
+
+def _loaded_in_process(paths: list[Path]) -> dict:
+    Delivery.objects.all().delete()
+    Commitment.objects.all().delete()
+    delivery = delivery_ingest(delivery=delivery_create(paths=paths))
+    assert delivery.status == Delivery.Status.LOADED
+    return delivery.conformance
+
+
+GCP_13 = SAMPLES_DIR / "synthetic-gcp-focus1.3.csv"
+GCP_13_COMMITMENTS = SAMPLES_DIR / "synthetic-gcp-focus1.3-contractcommitment.csv"
+
+
+@pytest.mark.parametrize(
+    ("paths", "chunk_rows", "unchecked"),
+    [
+        ([REAL], 97, None),
+        ([REAL], 97, 4),
+        ([GCP_13, GCP_13_COMMITMENTS], 7, None),
+        ([BUGCASES_DIR / name for name in ("B01-double-bom.csv", "B04-datetime-variants.csv",
+                                           "B13-missing-and-extra-columns.csv")], 2, None),
+    ],
+    ids=["real", "real-one-chunk-unchecked", "commitments", "bug-cases"],
+)  # fmt: skip
+def test_the_workers_checks_add_up_to_the_report_an_in_process_ingest_makes(
+    spool_dir, paths, chunk_rows, unchecked
+):
+    by_workers = _loaded_by_workers(paths, chunk_rows, unchecked)
+
+    in_process = _loaded_in_process(paths)
+
+    assert by_workers == in_process
+    assert [entry["name"] for entry in by_workers["files"]] == [path.name for path in paths]
