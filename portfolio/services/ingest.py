@@ -18,9 +18,12 @@ How a delivery loads
     With a broker, chunks run as Celery tasks on any number of workers: the planner task reads
     the files once, in bounded batches, spools each chunk as an Arrow IPC file in
     ``INGEST_SPOOL_DIR`` and queues it at once, so workers load while it is still reading.
-    Without a broker (and for ``ingest_focus``) the same functions run in-process, chunk after
-    chunk, without the spool. A chunk task is idempotent: a redelivered message finds its
-    chunk done, or finds no row of it, because rows and the done mark commit together.
+    Each worker also runs the conformance checks on the chunks it loads and records what they
+    counted with the chunk; the finaliser adds those up into the delivery's report. Without a
+    broker (and for ``ingest_focus``) the same functions run in-process, chunk after chunk,
+    without the spool, the checks running as the files are read. A chunk task is idempotent:
+    a redelivered message finds its chunk done, or finds no row of it, because rows and the
+    done mark commit together.
 
 Why rows in Parquet blocks and daily sums beside them
     Koku keeps raw provider rows as Parquet and serves its UI from summary tables in
