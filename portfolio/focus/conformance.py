@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from portfolio.focus import columns as fc
-from portfolio.focus.errors import MAX_WARNING_ROWS, DeliveryRejected
+from portfolio.focus.errors import MAX_WARNING_ROWS, DeliveryRejected, storable
 from portfolio.focus.normalise import (
     DECIMAL_PLACES,
     INTEGER_DIGITS,
@@ -412,10 +412,7 @@ def batch_checked(
     checker = _FileChecker(files[file_index]["name"], header, FindingLog(), {},
                            _unrecognised(header))  # fmt: skip
     checker.check(table, first_row=first_row)
-    checked = checker.partial()
-    # Values from the file (provider names, commitment ids) may hold NUL characters, which the
-    # database's JSON cannot store: they are shown as \x00, as in error messages.
-    return json.loads(json.dumps(checked).replace("\\u0000", "\\\\x00"))
+    return checker.partial()
 
 
 def _problem(name: str, exc: Exception) -> str:
@@ -785,7 +782,8 @@ class _FileChecker:
         with_fraction = pc.indices_nonzero(pc.fill_null(fractional, False))
         fractional_owners = set(pc.take(encoded.indices, with_fraction).to_pylist())
         for position, name in enumerate(encoded.dictionary.to_pylist()):
-            state = self.rounding.setdefault(name, _Rounding())
+            # Named in a message and stored as JSON, which cannot hold NUL characters.
+            state = self.rounding.setdefault(storable(name), _Rounding())
             state.fractional |= position in fractional_owners
             rows = candidates[owners == position]
             state.count += len(rows)
@@ -813,7 +811,8 @@ class _FileChecker:
         by_id: dict[str, list[int]] = {}
         for position, text in enumerate(encoded.dictionary.to_pylist()):
             for commitment_id in contract_applied_ids(text):
-                by_id.setdefault(commitment_id, []).append(position)
+                # Looked up in the database and stored as JSON: neither takes NUL characters.
+                by_id.setdefault(storable(commitment_id), []).append(position)
         for commitment_id, positions in by_id.items():
             mask = pc.is_in(encoded.indices, pa.array(positions, encoded.indices.type))
             rows = pc.indices_nonzero(pc.fill_null(mask, False))

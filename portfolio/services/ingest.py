@@ -497,14 +497,19 @@ def _plan_record(delivery: Delivery, plan: _Plan, chunks: int) -> bool:
 
     accumulator = plan.conformance or ConformanceAccumulator(files=delivery.files)
     accumulator.commitments_known = known
-    # With the checks left to the workers, the report is the finaliser's; a file problem stops
-    # the delivery before every chunk is checked, and then the report is made here (reading
-    # the files) as in-process.
-    conformance = {} if plan.checks_deferred and not plan.errors else accumulator.report()
+    # With the checks left to the workers, the report is the finaliser's. When a file problem,
+    # or a chunk rejected while the files were still being read, stops the delivery before
+    # every chunk is checked, the report is made here, reading the files, as in-process.
+    settled = Delivery.objects.filter(pk=delivery.pk, status__in=_FINISHED).exists()
+    deferred = plan.checks_deferred and not plan.errors and not settled
+    conformance = {} if deferred else accumulator.report()
     with transaction.atomic():
         locked = Delivery.objects.select_for_update().get(pk=delivery.pk)
         if locked.is_finished:
             # A rejected chunk settled the delivery while the files were still being read.
+            if conformance and not locked.conformance:
+                locked.conformance = conformance
+                locked.save(update_fields=["conformance", "updated_at"])
             return False
         files = list(locked.files)
         for file_index, version in plan.versions.items():

@@ -354,3 +354,54 @@ def test_the_workers_checks_add_up_to_the_report_an_in_process_ingest_makes(
 
     assert by_workers == in_process
     assert [entry["name"] for entry in by_workers["files"]] == [path.name for path in paths]
+
+
+def _with_nul_commitment_ids(tmp_path: Path) -> Path:
+    rows = csv_rows(GCP_13)
+    for row in rows[::4]:
+        row["ContractApplied"] = '{"Elements":[{"ContractCommitmentId":"c\\u0000id"}]}'
+    path = tmp_path / "nul-ids.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def test_a_nul_in_a_commitment_id_is_reported_the_same_by_workers_and_in_process(
+    spool_dir, tmp_path
+):
+    path = _with_nul_commitment_ids(tmp_path)
+
+    by_workers = _loaded_by_workers([path], 7)
+    in_process = _loaded_in_process([path])
+
+    assert by_workers == in_process
+    unknown = [f for f in by_workers["findings"] if f["code"] == "contract_commitment_unknown"]
+    assert [f["count"] for f in unknown if "c\\x00id" in f["message"]] == [25]
+    assert "unreadable_file" not in {f["code"] for f in by_workers["findings"]}
+
+
+def test_a_chunk_rejected_while_the_planner_reads_leaves_the_planner_to_make_the_report(
+    spool_dir, tmp_path
+):
+    rows = csv_rows(REAL)
+    rows[3]["BilledCost"] = "12,50"
+    path = tmp_path / "bad.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    delivery = delivery_create(paths=[path])
+
+    def run_at_once(chunk_id: int) -> None:
+        if delivery_chunk_run(chunk_id=chunk_id, worker="w1"):
+            delivery_finalise(delivery_id=delivery.pk)
+
+    delivery_plan(delivery=delivery, chunk_rows=100, dispatch=run_at_once)
+    by_workers = Delivery.objects.get(pk=delivery.pk)
+    in_process = delivery_ingest(delivery=delivery_create(paths=[path]))
+
+    assert by_workers.status == in_process.status == Delivery.Status.REJECTED
+    assert by_workers.conformance == in_process.conformance
+    assert "not_a_number" in {f["code"] for f in by_workers.conformance["findings"]}
