@@ -60,7 +60,7 @@ import pyarrow as pa
 import pyarrow.ipc as ipc
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.text import get_valid_filename
@@ -561,6 +561,9 @@ def delivery_ingest(
     Never raises for bad input or an unexpected error; the outcome is on the returned row.
     """
     started = time.monotonic()
+    # A caller's own transaction must survive a failure here; without one, the connection may
+    # be replaced to record the failure.
+    owns_connection = not connection.in_atomic_block
     _mark_running(delivery, chunk_rows, runner=_inline_worker())
     logger.info("ingest %s: started in-process, %s files", delivery.pk, len(delivery.files))
     try:
@@ -574,14 +577,14 @@ def delivery_ingest(
         if _interrupted(exc):
             # Ctrl-C in the middle of a database call surfaces as the error it left behind.
             logger.warning("ingest %s: interrupted", delivery.pk)
-            _fail_on_a_sound_connection(delivery.pk, _INTERRUPTED)
+            _fail_on_a_sound_connection(delivery.pk, _INTERRUPTED, owns_connection)
             raise KeyboardInterrupt from exc
         logger.exception("ingest %s: failed unexpectedly", delivery.pk)
-        delivery = _fail_on_a_sound_connection(delivery.pk, _GENERIC_FAILURE)
+        delivery = _fail_on_a_sound_connection(delivery.pk, _GENERIC_FAILURE, owns_connection)
     except KeyboardInterrupt:
         # Stopped by hand (Ctrl-C): nothing half-loaded may stay behind as "running".
         logger.warning("ingest %s: interrupted", delivery.pk)
-        _fail_on_a_sound_connection(delivery.pk, _INTERRUPTED)
+        _fail_on_a_sound_connection(delivery.pk, _INTERRUPTED, owns_connection)
         raise
     _log_outcome(delivery, started)
     return delivery
@@ -673,19 +676,33 @@ class _Prefetch:
             yield item
 
 
-def _fail_on_a_sound_connection(delivery_id: int, message: str) -> Delivery:
+def _fail_on_a_sound_connection(delivery_id: int, message: str, owns_connection: bool) -> Delivery:
     """``delivery_fail``, on a new database connection if the failure broke the current one.
 
-    An interrupt in the middle of a COPY, or a lost server, leaves the connection unusable;
-    the delivery must still be marked failed and its staged rows removed.
+    An interrupt in the middle of a COPY or a COMMIT, or a lost server, leaves the connection
+    unusable, and an interrupted COMMIT leaves Django believing a transaction is still open;
+    the delivery must still be marked failed and its staged rows removed. With
+    ``owns_connection`` (no transaction of the caller's is open) the connection is replaced.
     """
     try:
         return delivery_fail(delivery_id=delivery_id, message=message)
     except Exception:
         logger.warning("ingest %s: reconnecting to record the failure", delivery_id, exc_info=True)
-        if not connection.in_atomic_block:
+        if owns_connection:
+            _connection_replace()
+        elif not connection.in_atomic_block:
             connection.close()
         return delivery_fail(delivery_id=delivery_id, message=message)
+
+
+def _connection_replace() -> None:
+    """Drop this thread's default connection, transaction state and all, for a fresh one."""
+    broken = connections[DEFAULT_DB_ALIAS]
+    raw = broken.connection
+    del connections[DEFAULT_DB_ALIAS]
+    if raw is not None:
+        with contextlib.suppress(Exception):
+            raw.close()
 
 
 def _interrupted(exc: BaseException) -> bool:

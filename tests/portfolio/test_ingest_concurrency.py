@@ -10,7 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -21,6 +21,7 @@ from portfolio.models.spend import DeliveryChunk
 from portfolio.rowstore import rows_table
 from portfolio.selectors import spend_current, spend_totals
 from portfolio.services.ingest import (
+    _fail_on_a_sound_connection,
     deliveries_stale_fail,
     delivery_chunk_run,
     delivery_create,
@@ -295,3 +296,20 @@ def test_a_killed_ingest_focus_is_failed_by_the_next_run_which_loads_exactly(tmp
     assert killed.error_message.startswith("The process loading this delivery stopped")
     assert rows_stored(killed) == 0
     assert spend_totals(rows=spend_current()) == csv_totals(path)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_ingest_interrupted_during_a_commit_is_still_recorded_as_failed():
+    _postgres_check()
+    delivery = delivery_create(paths=[SAMPLES_DIR / "synthetic-gcp-focus1.3.csv"])
+    # What Ctrl-C in the middle of a COMMIT leaves: Django inside an atomic block that never
+    # ended, and the connection still busy with a command.
+    stuck = transaction.atomic()
+    stuck.__enter__()
+    connection.connection.pgconn.send_query(b"SELECT pg_sleep(0.2)")
+
+    recorded = _fail_on_a_sound_connection(delivery.pk, "interrupted", True)
+
+    assert (recorded.status, recorded.error_message) == (Delivery.Status.FAILED, "interrupted")
+    assert not connection.in_atomic_block
+    assert Delivery.objects.get(pk=delivery.pk).status == Delivery.Status.FAILED
