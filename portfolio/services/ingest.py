@@ -577,14 +577,16 @@ def delivery_ingest(
         if _interrupted(exc):
             # Ctrl-C in the middle of a database call surfaces as the error it left behind.
             logger.warning("ingest %s: interrupted", delivery.pk)
-            _fail_on_a_sound_connection(delivery.pk, _INTERRUPTED, owns_connection)
+            _fail_on_a_sound_connection(delivery.pk, _INTERRUPTED, owns_connection=owns_connection)
             raise KeyboardInterrupt from exc
         logger.exception("ingest %s: failed unexpectedly", delivery.pk)
-        delivery = _fail_on_a_sound_connection(delivery.pk, _GENERIC_FAILURE, owns_connection)
+        delivery = _fail_on_a_sound_connection(
+            delivery.pk, _GENERIC_FAILURE, owns_connection=owns_connection
+        )
     except KeyboardInterrupt:
         # Stopped by hand (Ctrl-C): nothing half-loaded may stay behind as "running".
         logger.warning("ingest %s: interrupted", delivery.pk)
-        _fail_on_a_sound_connection(delivery.pk, _INTERRUPTED, owns_connection)
+        _fail_on_a_sound_connection(delivery.pk, _INTERRUPTED, owns_connection=owns_connection)
         raise
     _log_outcome(delivery, started)
     return delivery
@@ -676,7 +678,9 @@ class _Prefetch:
             yield item
 
 
-def _fail_on_a_sound_connection(delivery_id: int, message: str, owns_connection: bool) -> Delivery:
+def _fail_on_a_sound_connection(
+    delivery_id: int, message: str, *, owns_connection: bool = False
+) -> Delivery:
     """``delivery_fail``, on a new database connection if the failure broke the current one.
 
     An interrupt in the middle of a COPY or a COMMIT, or a lost server, leaves the connection

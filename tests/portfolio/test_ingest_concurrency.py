@@ -308,7 +308,7 @@ def test_an_ingest_interrupted_during_a_commit_is_still_recorded_as_failed():
     stuck.__enter__()
     connection.connection.pgconn.send_query(b"SELECT pg_sleep(0.2)")
 
-    recorded = _fail_on_a_sound_connection(delivery.pk, "interrupted", True)
+    recorded = _fail_on_a_sound_connection(delivery.pk, "interrupted", owns_connection=True)
 
     assert (recorded.status, recorded.error_message) == (Delivery.Status.FAILED, "interrupted")
     assert not connection.in_atomic_block
