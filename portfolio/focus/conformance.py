@@ -244,16 +244,9 @@ class ConformanceAccumulator:
     def add(self, *, file_index: int, table: pa.Table, first_row: int) -> None:
         """Check one batch of rows ``first_row`` onwards of file ``file_index``."""
         try:
-            state = self._state(file_index)
-            if state.checker is None or state.unreadable or state.complete:
-                return
-            if first_row != state.rows + 1:
-                # Batches out of order cannot be counted exactly: read the file afresh.
-                logger.warning("conformance: %s batch at row %s after row %s; rereading",
-                               state.name, first_row, state.rows)  # fmt: skip
-                self._forget(file_index)
-                return
-            self._feed(state, table, first_row)
+            state = self._next(file_index, first_row)
+            if state is not None:
+                self._feed(state, table, first_row)
         except Exception:
             logger.exception("conformance: a batch of file %s could not be checked", file_index)
             self._forget(file_index)
@@ -266,20 +259,31 @@ class ConformanceAccumulator:
         In file order, like ``add``; a batch out of order makes ``report`` read the file.
         """
         try:
-            state = self._state(file_index)
-            if state.checker is None or state.unreadable or state.complete:
+            state = self._next(file_index, first_row)
+            if state is None:
                 return
-            if first_row != state.rows + 1:
-                logger.warning("conformance: %s checks from row %s after row %s; rereading",
-                               state.name, first_row, state.rows)  # fmt: skip
-                self._forget(file_index)
-                return
+            assert state.checker is not None
             if state.dataset == "CostAndUsage":
                 state.checker.merge(checked)
             state.rows = first_row + rows - 1
         except Exception:
             logger.exception("conformance: checks of file %s could not be added", file_index)
             self._forget(file_index)
+
+    def _next(self, file_index: int, first_row: int) -> _FileState | None:
+        """The file's state if rows from ``first_row`` are the next to count, else None.
+
+        Batches out of order cannot be counted exactly: the file is then read afresh.
+        """
+        state = self._state(file_index)
+        if state.checker is None or state.unreadable or state.complete:
+            return None
+        if first_row != state.rows + 1:
+            logger.warning("conformance: %s batch at row %s after row %s; rereading",
+                           state.name, first_row, state.rows)  # fmt: skip
+            self._forget(file_index)
+            return None
+        return state
 
     def file_complete(self, *, file_index: int) -> None:
         """Say that every row of file ``file_index`` was given to ``add``."""

@@ -24,6 +24,15 @@ def csv_rows(path: Path) -> list[dict[str, str]]:
     return [{key.replace("\ufeff", ""): value for key, value in row.items()} for row in rows]
 
 
+def csv_write(path: Path, rows: list[dict[str, str]]) -> Path:
+    """Write ``rows`` (as ``csv_rows`` gives them) to ``path`` as a UTF-8 CSV file."""
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
 def csv_totals(path: Path) -> dict[str, dict[str, Decimal]]:
     """Per BillingCurrency, the exact sum of each cost column (nulls left out)."""
     totals: dict[str, dict[str, Decimal]] = defaultdict(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import gzip
 import os
 import subprocess
@@ -30,7 +29,7 @@ from portfolio.services.ingest import (
     delivery_plan,
 )
 from tests.conftest import BUGCASES_DIR, SAMPLES_DIR, services_required
-from tests.portfolio.focus_files import csv_rows, csv_totals
+from tests.portfolio.focus_files import csv_rows, csv_totals, csv_write
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 REAL = SAMPLES_DIR / "finopsfoundation-multicloud-focus1.0-real.csv"
@@ -138,11 +137,7 @@ def test_a_chunk_delivered_twice_is_loaded_once(spool_dir):
 def test_a_bad_row_in_a_late_chunk_rejects_the_delivery_and_discards_the_early_chunks(tmp_path):
     rows = csv_rows(REAL)
     rows[949]["BilledCost"] = "twelve"
-    path = tmp_path / "bad.csv"
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    path = csv_write(tmp_path / "bad.csv", rows)
 
     delivery = delivery_ingest(delivery=delivery_create(paths=[path]), chunk_rows=300)
 
@@ -360,12 +355,7 @@ def _with_nul_commitment_ids(tmp_path: Path) -> Path:
     rows = csv_rows(GCP_13)
     for row in rows[::4]:
         row["ContractApplied"] = '{"Elements":[{"ContractCommitmentId":"c\\u0000id"}]}'
-    path = tmp_path / "nul-ids.csv"
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
+    return csv_write(tmp_path / "nul-ids.csv", rows)
 
 
 def test_a_nul_in_a_commitment_id_is_reported_the_same_by_workers_and_in_process(
@@ -387,11 +377,7 @@ def test_a_chunk_rejected_while_the_planner_reads_leaves_the_planner_to_make_the
 ):
     rows = csv_rows(REAL)
     rows[3]["BilledCost"] = "12,50"
-    path = tmp_path / "bad.csv"
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    path = csv_write(tmp_path / "bad.csv", rows)
     delivery = delivery_create(paths=[path])
 
     def run_at_once(chunk_id: int) -> None:

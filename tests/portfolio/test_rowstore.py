@@ -33,7 +33,7 @@ from portfolio.selectors import (
 from portfolio.services.ingest import delivery_create, delivery_ingest
 from tests.conftest import BUGCASES_DIR
 from tests.factories import scope_with_rules_create, spend_row_create
-from tests.portfolio.focus_files import COSTS, csv_rows
+from tests.portfolio.focus_files import COSTS, csv_rows, csv_write
 
 URL = "/api/v1/spend/"
 COST_NAMES = tuple(COSTS)
@@ -277,16 +277,6 @@ def test_the_api_by_scope_and_sku_notes_the_overlap(spend, executive_api):
 RUN2 = BUGCASES_DIR / "B08-mtd-export-run2.csv"
 
 
-def _write(path: Path, rows: list[dict[str, str]]) -> Path:
-    import csv
-
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
-
-
 def _ingest(path: Path):
     return delivery_ingest(delivery=delivery_create(paths=[path]))
 
@@ -297,9 +287,9 @@ def test_rows_of_a_superseded_slice_are_stored_but_not_current(tmp_path):
     second_account = [{**row, "BillingAccountId": "ba-2002", "ResourceId": "res-other"}
                       for row in source]  # fmt: skip
     # One file, one block, two billing slices: only the first one is re-exported later.
-    first = _ingest(_write(tmp_path / "both.csv", [*source, *second_account]))
+    first = _ingest(csv_write(tmp_path / "both.csv", [*source, *second_account]))
     restated = [{**row, "BilledCost": "20.00", "ResourceId": "res-new"} for row in source]
-    second = _ingest(_write(tmp_path / "restated.csv", restated))
+    second = _ingest(csv_write(tmp_path / "restated.csv", restated))
 
     old = BillingSlice.objects.get(delivery=first, billing_account_id="ba-1001")
     assert not old.is_current and old.superseded_by_id == second.pk

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
@@ -18,7 +17,7 @@ from portfolio.rowstore import rows_table
 from portfolio.selectors import spend_current, spend_totals
 from portfolio.services.ingest import delivery_create, delivery_ingest
 from tests.conftest import BUGCASES_DIR, SAMPLES_DIR
-from tests.portfolio.focus_files import COSTS, NULLS, csv_rows, csv_totals
+from tests.portfolio.focus_files import COSTS, NULLS, csv_rows, csv_totals, csv_write
 from tests.portfolio.test_ingest_parallel import rows_stored
 
 pytestmark = pytest.mark.django_db
@@ -55,14 +54,6 @@ def _rows_totals(rows: list[dict[str, str]]) -> dict[str, dict[str, Decimal]]:
             if row[column] not in NULLS:
                 totals[row["BillingCurrency"]][name] += Decimal(row[column])
     return dict(totals)
-
-
-def _write(path: Path, rows: list[dict[str, str]]) -> Path:
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
 
 
 def test_a_fuller_month_to_date_export_supersedes_and_says_what_it_replaced(practitioner_api):
@@ -160,7 +151,7 @@ def test_a_restatement_of_the_same_charge_days_with_changed_amounts_supersedes(t
     rows = csv_rows(RUN2)
     first = _ingest(RUN2)
     rows[1]["BilledCost"] = "12.50"
-    path = _write(tmp_path / "restated.csv", rows)
+    path = csv_write(tmp_path / "restated.csv", rows)
     restated = _ingest(path)
 
     assert _billed_current() == _file_billed(path) == Decimal("31.50")
@@ -185,7 +176,7 @@ def _without_sep_2(tmp_path: Path) -> Path:
         "2025-09-02",
         "2025-09-03",
     ]
-    return _write(tmp_path / "run2-gap.csv", [rows[0], rows[2]])
+    return csv_write(tmp_path / "run2-gap.csv", [rows[0], rows[2]])
 
 
 def _with_monthly_fee(tmp_path: Path, source: Path) -> Path:
@@ -199,7 +190,7 @@ def _with_monthly_fee(tmp_path: Path, source: Path) -> Path:
         ServiceCategory="Management and Governance", ServiceName="Example Support",
         ResourceId="", SkuId="sku-support", ConsumedQuantity="", ConsumedUnit="",
     )  # fmt: skip
-    return _write(tmp_path / f"fee-{source.name}", [*rows, fee])
+    return csv_write(tmp_path / f"fee-{source.name}", [*rows, fee])
 
 
 def test_an_export_missing_a_day_inside_the_span_does_not_replace_the_fuller_one(tmp_path):
@@ -300,8 +291,8 @@ def test_a_warning_names_five_lacking_days_and_counts_the_rest(tmp_path):
         row["ChargePeriodStart"] = f"2025-09-{day:02d}T00:00:00Z"
         row["ChargePeriodEnd"] = f"2025-09-{day + 1:02d}T00:00:00Z"
         month.append(row)
-    full = _ingest(_write(tmp_path / "nine-days.csv", month))
-    first_day = _ingest(_write(tmp_path / "first-day.csv", month[:1]))
+    full = _ingest(csv_write(tmp_path / "nine-days.csv", month))
+    first_day = _ingest(csv_write(tmp_path / "first-day.csv", month[:1]))
 
     assert _billed_current() == Decimal("90.00")
     (warning,) = first_day.warnings
@@ -336,8 +327,8 @@ def split_export(tmp_path):
     path = tmp_path / "export.csv"
     focus_file_generate(rows=10_000, path=path, seed=4, months=2, today=dt.date(2026, 3, 20))
     rows = csv_rows(path)
-    part1 = _write(tmp_path / "part1.csv", rows[:5000])
-    part2 = _write(tmp_path / "part2.csv", rows[5000:])
+    part1 = csv_write(tmp_path / "part1.csv", rows[:5000])
+    part2 = csv_write(tmp_path / "part2.csv", rows[5000:])
     return path, part1, part2, rows
 
 
@@ -404,7 +395,7 @@ def test_contract_commitments_are_not_kept_when_the_cost_rows_of_the_delivery_ar
 ):
     rows = csv_rows(SAMPLES_DIR / "synthetic-gcp-focus1.3.csv")
     rows[3]["BilledCost"] = "lots"
-    bad = _write(tmp_path / "cost.csv", rows)
+    bad = csv_write(tmp_path / "cost.csv", rows)
 
     delivery = _ingest(SAMPLES_DIR / "synthetic-gcp-focus1.3-contractcommitment.csv", bad)
 
@@ -426,9 +417,9 @@ def test_a_restatement_of_hundreds_of_accounts_replaces_each_and_names_what_it_r
         for n in range(700)
     ]
     second = [{**row, "BilledCost": f"{n}.75"} for n, row in enumerate(first)]
-    _ingest(_write(tmp_path / "first.csv", first))
+    _ingest(csv_write(tmp_path / "first.csv", first))
 
-    delivery = _ingest(_write(tmp_path / "second.csv", second))
+    delivery = _ingest(csv_write(tmp_path / "second.csv", second))
 
     assert delivery.status == Delivery.Status.LOADED
     assert _codes(delivery) == ["superseded_slice"] * 700
